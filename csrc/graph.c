@@ -1,0 +1,412 @@
+/* Traced graphs.  A function runs once eagerly while every op it executes is
+ * appended here with the very tensors it read and wrote; those tensors are the
+ * graph's buffers (planned once, at trace time).  A replay copies the new
+ * arguments into the input buffers and calls the kernels in order, in C, with
+ * the GIL released; view ops cost nothing since their outputs already alias
+ * the right storage.  Python callbacks (tf.print) and control flow (tf.cond,
+ * tf.while_loop over sub-graphs) are node kinds of their own. */
+#include "mk.h"
+#include <stdlib.h>
+
+enum { NODE_OP = 0, NODE_PYCALL, NODE_COND, NODE_WHILE };
+
+typedef struct mk_graph mk_graph;
+
+typedef struct {
+    int kind;
+    mk_call c;                 /* NODE_OP: owned refs in c.in / c.out */
+    PyObject *fn;              /* NODE_PYCALL: fn(*c.in) */
+    mk_graph *sub[2];          /* COND: true/false; WHILE: cond/body */
+} mk_node;
+
+struct mk_graph {
+    PyObject_HEAD
+    mk_node *nodes;
+    Py_ssize_t n, cap;
+    PyObject *inputs;          /* list of tensors: buffers the arguments are copied into */
+    PyObject *outputs;         /* list of tensors */
+    mk_graph *parent;          /* the graph that was being traced before this one */
+    int tracing;
+};
+
+mk_graph *mk_tracing_graph = NULL;
+extern PyTypeObject mk_Graph_Type;
+
+static mk_node *graph_push(mk_graph *g) {
+    if (g->n == g->cap) {
+        Py_ssize_t cap = g->cap ? g->cap * 2 : 64;
+        mk_node *nn = realloc(g->nodes, cap * sizeof(mk_node));
+        if (!nn) { PyErr_NoMemory(); return NULL; }
+        g->nodes = nn;
+        g->cap = cap;
+    }
+    mk_node *nd = &g->nodes[g->n];
+    memset(nd, 0, sizeof *nd);
+    return nd;
+}
+
+/* copy the call's tensors into a node that owns them */
+static int node_set_call(mk_node *nd, const mk_call *c) {
+    nd->c.op = c->op;
+    nd->c.op_id = c->op_id;
+    nd->c.nin = c->nin;
+    nd->c.nout = c->nout;
+    nd->c.a = c->a;
+    nd->c.err[0] = 0;
+    nd->c.meta = NULL;
+    nd->c.in = malloc(sizeof(mk_tensor *) * (c->nin ? c->nin : 1));
+    nd->c.out = malloc(sizeof(mk_tensor *) * (c->nout ? c->nout : 1));
+    if (!nd->c.in || !nd->c.out) { free(nd->c.in); free(nd->c.out); PyErr_NoMemory(); return -1; }
+    for (int i = 0; i < c->nin; i++) { nd->c.in[i] = c->in[i]; Py_INCREF(c->in[i]); }
+    for (int k = 0; k < c->nout; k++) {
+        nd->c.out[k] = c->out[k];
+        Py_INCREF(c->out[k]);
+        c->out[k]->flags |= MK_T_TRACED;
+    }
+    return 0;
+}
+
+int mk_graph_record(mk_call *c) {
+    mk_graph *g = mk_tracing_graph;
+    if (c->op->flags & MK_OP_DYNAMIC) {
+        PyErr_Format(mk_InvalidArgumentError,
+                     "%s: its output shape depends on the input values, which a traced graph "
+                     "(tf.function / fit) cannot replay; run it eagerly (run_eagerly=True)",
+                     c->op->name);
+        return -1;
+    }
+    mk_node *nd = graph_push(g);
+    if (!nd) return -1;
+    nd->kind = NODE_OP;
+    if (node_set_call(nd, c) < 0) return -1;
+    g->n++;
+    return 0;
+}
+
+static void node_clear(mk_node *nd) {
+    for (int i = 0; i < nd->c.nin; i++) Py_XDECREF(nd->c.in[i]);
+    for (int k = 0; k < nd->c.nout; k++) Py_XDECREF(nd->c.out[k]);
+    free(nd->c.in);
+    free(nd->c.out);
+    Py_XDECREF(nd->fn);
+    Py_XDECREF((PyObject *)nd->sub[0]);
+    Py_XDECREF((PyObject *)nd->sub[1]);
+}
+
+static int copy_into(mk_tensor *dst, mk_tensor *src) {
+    if (dst->dtype != src->dtype || mk_numel(dst) != mk_numel(src) || !mk_is_contiguous(src)
+        || !mk_is_contiguous(dst)) return -1;
+    memmove(mk_data(dst), mk_data(src), mk_numel(dst) * mk_dtypes[dst->dtype].itemsize);
+    return 0;
+}
+
+static int truth(mk_tensor *t) {
+    char *p = mk_data(t);
+    switch (t->dtype) {
+    case MK_BOOL: case MK_U8: return *(uint8_t *)p != 0;
+    case MK_F32: return *(float *)p != 0;
+    case MK_F64: return *(double *)p != 0;
+    case MK_I32: return *(int32_t *)p != 0;
+    case MK_I64: return *(int64_t *)p != 0;
+    default: return *(uint16_t *)p & 0x7fff;
+    }
+}
+
+/* Run the nodes of g.  Called without the GIL; takes it only for Python nodes.
+ * Returns 0, or -1 with *err set to a static or node-owned message. */
+static int graph_run_nodes(mk_graph *g, const char **err);
+
+static int graph_run_with(mk_graph *g, PyObject *in_list, const char **err) {
+    /* copy tensors of in_list (borrowed, list of mk_tensor) into g's inputs */
+    Py_ssize_t n = PyList_GET_SIZE(g->inputs);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (copy_into((mk_tensor *)PyList_GET_ITEM(g->inputs, i),
+                      (mk_tensor *)PyList_GET_ITEM(in_list, i)) < 0) {
+            *err = "loop variable changed shape or dtype between iterations";
+            return -1;
+        }
+    }
+    return graph_run_nodes(g, err);
+}
+
+static int graph_run_nodes(mk_graph *g, const char **err) {
+    for (Py_ssize_t i = 0; i < g->n; i++) {
+        mk_node *nd = &g->nodes[i];
+        switch (nd->kind) {
+        case NODE_OP:
+            if (nd->c.op->flags & MK_OP_VIEW) break;
+            if (nd->c.op->kernel[nd->c.nout ? nd->c.out[0]->device : nd->c.in[0]->device](&nd->c) < 0) {
+                *err = nd->c.err;
+                return -1;
+            }
+            break;
+        case NODE_PYCALL: {
+            PyGILState_STATE st = PyGILState_Ensure();
+            PyObject *args = PyTuple_New(nd->c.nin);
+            for (int k = 0; args && k < nd->c.nin; k++) {
+                Py_INCREF(nd->c.in[k]);
+                PyTuple_SET_ITEM(args, k, (PyObject *)nd->c.in[k]);
+            }
+            PyObject *r = args ? PyObject_Call(nd->fn, args, NULL) : NULL;
+            Py_XDECREF(args);
+            int ok = r != NULL;
+            Py_XDECREF(r);
+            if (!ok) { PyErr_Print(); *err = "a Python function inside the graph raised"; }
+            PyGILState_Release(st);
+            if (!ok) return -1;
+            break;
+        }
+        case NODE_COND: {
+            mk_graph *br = nd->sub[truth(nd->c.in[0]) ? 0 : 1];
+            if (graph_run_nodes(br, err) < 0) return -1;
+            for (int k = 0; k < nd->c.nout; k++)
+                copy_into(nd->c.out[k], (mk_tensor *)PyList_GET_ITEM(br->outputs, k));
+            break;
+        }
+        case NODE_WHILE: {
+            mk_graph *cg = nd->sub[0], *bg = nd->sub[1];
+            /* node inputs are the initial loop variables; outputs the final ones */
+            for (int k = 0; k < nd->c.nout; k++) copy_into(nd->c.out[k], nd->c.in[k]);
+            PyObject *state = NULL;
+            {   /* a borrowed list view of the node outputs */
+                PyGILState_STATE st = PyGILState_Ensure();
+                state = PyList_New(nd->c.nout);
+                for (int k = 0; state && k < nd->c.nout; k++) {
+                    Py_INCREF(nd->c.out[k]);
+                    PyList_SET_ITEM(state, k, (PyObject *)nd->c.out[k]);
+                }
+                PyGILState_Release(st);
+            }
+            if (!state) { *err = "out of memory"; return -1; }
+            int rc = 0;
+            for (;;) {
+                if ((rc = graph_run_with(cg, state, err)) < 0) break;
+                if (!truth((mk_tensor *)PyList_GET_ITEM(cg->outputs, 0))) break;
+                if ((rc = graph_run_with(bg, state, err)) < 0) break;
+                for (int k = 0; k < nd->c.nout; k++)
+                    copy_into(nd->c.out[k], (mk_tensor *)PyList_GET_ITEM(bg->outputs, k));
+            }
+            PyGILState_STATE st = PyGILState_Ensure();
+            Py_DECREF(state);
+            PyGILState_Release(st);
+            if (rc < 0) return -1;
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
+/* ---- Python type -------------------------------------------------------- */
+
+static PyObject *graph_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    mk_graph *g = (mk_graph *)type->tp_alloc(type, 0);
+    if (!g) return NULL;
+    g->inputs = PyList_New(0);
+    g->outputs = PyList_New(0);
+    if (!g->inputs || !g->outputs) { Py_DECREF(g); return NULL; }
+    return (PyObject *)g;
+}
+
+static void graph_dealloc(mk_graph *g) {
+    if (g->tracing && mk_tracing_graph == g) mk_tracing_graph = g->parent;
+    for (Py_ssize_t i = 0; i < g->n; i++) node_clear(&g->nodes[i]);
+    free(g->nodes);
+    Py_XDECREF(g->inputs);
+    Py_XDECREF(g->outputs);
+    Py_TYPE(g)->tp_free((PyObject *)g);
+}
+
+static PyObject *graph_begin(mk_graph *g, PyObject *unused) {
+    if (g->tracing) { PyErr_SetString(PyExc_RuntimeError, "graph is already tracing"); return NULL; }
+    g->parent = mk_tracing_graph;
+    g->tracing = 1;
+    mk_tracing_graph = g;
+    Py_RETURN_NONE;
+}
+
+static PyObject *graph_end(mk_graph *g, PyObject *unused) {
+    if (g->tracing) {
+        if (mk_tracing_graph != g) {
+            PyErr_SetString(PyExc_RuntimeError, "graphs must end in the order they began");
+            return NULL;
+        }
+        mk_tracing_graph = g->parent;
+        g->parent = NULL;
+        g->tracing = 0;
+    }
+    Py_RETURN_NONE;
+}
+
+static int check_tensor_list(PyObject *l, const char *what) {
+    if (!PyList_Check(l)) { PyErr_Format(PyExc_TypeError, "%s must be a list", what); return -1; }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(l); i++)
+        if (!PyObject_TypeCheck(PyList_GET_ITEM(l, i), &mk_TensorBase_Type)) {
+            PyErr_Format(PyExc_TypeError, "%s[%zd] is not a tensor", what, i);
+            return -1;
+        }
+    return 0;
+}
+
+static PyObject *graph_set_io(mk_graph *g, PyObject *args) {
+    PyObject *ins, *outs;
+    if (!PyArg_ParseTuple(args, "OO", &ins, &outs)) return NULL;
+    if (check_tensor_list(ins, "inputs") < 0 || check_tensor_list(outs, "outputs") < 0) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ins); i++)
+        if (!mk_is_contiguous((mk_tensor *)PyList_GET_ITEM(ins, i))) {
+            PyErr_SetString(PyExc_ValueError, "graph inputs must be contiguous buffers");
+            return NULL;
+        }
+    Py_INCREF(ins); Py_SETREF(g->inputs, ins);
+    Py_INCREF(outs); Py_SETREF(g->outputs, outs);
+    Py_RETURN_NONE;
+}
+
+/* add a node that calls fn(*tensors) with the GIL at run time (tf.print) */
+static PyObject *graph_add_pycall(mk_graph *g, PyObject *args) {
+    PyObject *fn, *tensors;
+    if (!PyArg_ParseTuple(args, "OO!", &fn, &PyList_Type, &tensors)) return NULL;
+    if (check_tensor_list(tensors, "tensors") < 0) return NULL;
+    mk_node *nd = graph_push(g);
+    if (!nd) return NULL;
+    nd->kind = NODE_PYCALL;
+    int n = (int)PyList_GET_SIZE(tensors);
+    nd->c.nin = n;
+    nd->c.in = malloc(sizeof(mk_tensor *) * (n ? n : 1));
+    nd->c.out = malloc(sizeof(mk_tensor *));
+    if (!nd->c.in || !nd->c.out) { free(nd->c.in); free(nd->c.out); return PyErr_NoMemory(); }
+    for (int i = 0; i < n; i++) {
+        nd->c.in[i] = (mk_tensor *)PyList_GET_ITEM(tensors, i);
+        Py_INCREF(nd->c.in[i]);
+    }
+    Py_INCREF(fn);
+    nd->fn = fn;
+    g->n++;
+    Py_RETURN_NONE;
+}
+
+/* control flow node: kind COND (in: [pred], subs: true/false) or
+ * WHILE (in: initial loop vars, subs: cond/body); outs are fresh buffers */
+static PyObject *graph_add_control(mk_graph *g, PyObject *args) {
+    const char *kind;
+    PyObject *ins, *outs;
+    mk_graph *s0, *s1;
+    if (!PyArg_ParseTuple(args, "sO!O!O!O!", &kind, &PyList_Type, &ins, &PyList_Type, &outs,
+                          &mk_Graph_Type, &s0, &mk_Graph_Type, &s1)) return NULL;
+    if (check_tensor_list(ins, "inputs") < 0 || check_tensor_list(outs, "outputs") < 0) return NULL;
+    mk_node *nd = graph_push(g);
+    if (!nd) return NULL;
+    nd->kind = strcmp(kind, "cond") == 0 ? NODE_COND : NODE_WHILE;
+    int nin = (int)PyList_GET_SIZE(ins), nout = (int)PyList_GET_SIZE(outs);
+    nd->c.nin = nin;
+    nd->c.nout = nout;
+    nd->c.in = malloc(sizeof(mk_tensor *) * (nin ? nin : 1));
+    nd->c.out = malloc(sizeof(mk_tensor *) * (nout ? nout : 1));
+    if (!nd->c.in || !nd->c.out) { free(nd->c.in); free(nd->c.out); return PyErr_NoMemory(); }
+    for (int i = 0; i < nin; i++) {
+        nd->c.in[i] = (mk_tensor *)PyList_GET_ITEM(ins, i);
+        Py_INCREF(nd->c.in[i]);
+    }
+    for (int k = 0; k < nout; k++) {
+        nd->c.out[k] = (mk_tensor *)PyList_GET_ITEM(outs, k);
+        Py_INCREF(nd->c.out[k]);
+        nd->c.out[k]->flags |= MK_T_TRACED;
+    }
+    Py_INCREF(s0); Py_INCREF(s1);
+    nd->sub[0] = s0;
+    nd->sub[1] = s1;
+    g->n++;
+    Py_RETURN_NONE;
+}
+
+/* run(args): copy args into the input buffers, replay, return copies of the outputs */
+static PyObject *graph_run(mk_graph *g, PyObject *arglist) {
+    if (!PyList_Check(arglist) || PyList_GET_SIZE(arglist) != PyList_GET_SIZE(g->inputs)) {
+        PyErr_SetString(PyExc_TypeError, "Graph.run expects a list with one tensor per input");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(arglist); i++) {
+        PyObject *a = PyList_GET_ITEM(arglist, i);
+        if (!PyObject_TypeCheck(a, &mk_TensorBase_Type)
+            || copy_into((mk_tensor *)PyList_GET_ITEM(g->inputs, i), (mk_tensor *)a) < 0) {
+            PyErr_Format(PyExc_ValueError, "Graph.run: argument %zd does not match the traced "
+                         "input (dtype, size, contiguity)", i);
+            return NULL;
+        }
+    }
+    const char *err = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = graph_run_nodes(g, &err);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        PyErr_SetString(mk_InvalidArgumentError, err ? err : "graph replay failed");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(g->outputs);
+    PyObject *res = PyTuple_New(n);
+    if (!res) return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        mk_tensor *o = (mk_tensor *)PyList_GET_ITEM(g->outputs, k);
+        mk_tensor *r = mk_tensor_new(o->dtype, o->ndim, o->shape, o->device);
+        if (!r) { Py_DECREF(res); return NULL; }
+        if (mk_is_contiguous(o)) copy_into(r, o);
+        else {
+            mk_tensor *cp = mk_run1(MK_OP_COPY, 1, &o, NULL);
+            if (!cp) { Py_DECREF(r); Py_DECREF(res); return NULL; }
+            copy_into(r, cp);
+            Py_DECREF(cp);
+        }
+        PyTuple_SET_ITEM(res, k, (PyObject *)r);
+    }
+    return res;
+}
+
+static PyObject *graph_len(mk_graph *g, void *unused) { return PyLong_FromSsize_t(g->n); }
+static PyObject *graph_get_inputs(mk_graph *g, void *u) { Py_INCREF(g->inputs); return g->inputs; }
+static PyObject *graph_get_outputs(mk_graph *g, void *u) { Py_INCREF(g->outputs); return g->outputs; }
+
+static PyObject *graph_op_names(mk_graph *g, PyObject *unused) {
+    PyObject *l = PyList_New(g->n);
+    if (!l) return NULL;
+    for (Py_ssize_t i = 0; i < g->n; i++) {
+        mk_node *nd = &g->nodes[i];
+        const char *nm = nd->kind == NODE_OP ? nd->c.op->name
+                       : nd->kind == NODE_PYCALL ? "py_call"
+                       : nd->kind == NODE_COND ? "cond" : "while";
+        PyList_SET_ITEM(l, i, PyUnicode_FromString(nm));
+    }
+    return l;
+}
+
+static PyMethodDef graph_methods[] = {
+    {"begin", (PyCFunction)graph_begin, METH_NOARGS, "start recording ops into this graph"},
+    {"end", (PyCFunction)graph_end, METH_NOARGS, "stop recording"},
+    {"set_io", (PyCFunction)graph_set_io, METH_VARARGS, "set_io(input_tensors, output_tensors)"},
+    {"add_pycall", (PyCFunction)graph_add_pycall, METH_VARARGS, "add_pycall(fn, tensors)"},
+    {"add_control", (PyCFunction)graph_add_control, METH_VARARGS,
+     "add_control('cond'|'while', inputs, outputs, graph0, graph1)"},
+    {"run", (PyCFunction)graph_run, METH_O, "run(list_of_tensors) -> tuple of output tensors"},
+    {"op_names", (PyCFunction)graph_op_names, METH_NOARGS, "names of the nodes in order"},
+    {NULL}
+};
+static PyGetSetDef graph_getset[] = {
+    {"num_nodes", (getter)graph_len, NULL, NULL, NULL},
+    {"inputs", (getter)graph_get_inputs, NULL, NULL, NULL},
+    {"outputs", (getter)graph_get_outputs, NULL, NULL, NULL},
+    {NULL}
+};
+
+PyTypeObject mk_Graph_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "minikeras._core.Graph",
+    .tp_basicsize = sizeof(mk_graph),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = graph_new,
+    .tp_dealloc = (destructor)graph_dealloc,
+    .tp_methods = graph_methods,
+    .tp_getset = graph_getset,
+};
+
+/* subgraph replays inside cond/while run without copying (their inputs are captured) */
+PyObject *mk_graph_is_tracing(void) { return PyBool_FromLong(mk_tracing_graph != NULL); }

@@ -1,0 +1,5 @@
+/* index family */
+#include "../mk.h"
+
+void mk_register_index(void) {
+}

@@ -1,0 +1,5 @@
+/* optim family */
+#include "../mk.h"
+
+void mk_register_optim(void) {
+}

@@ -1,0 +1,5 @@
+/* random family */
+#include "../mk.h"
+
+void mk_register_random(void) {
+}

@@ -1,0 +1,5 @@
+/* reduce family */
+#include "../mk.h"
+
+void mk_register_reduce(void) {
+}

@@ -1,0 +1,5 @@
+/* shape family */
+#include "../mk.h"
+
+void mk_register_shape(void) {
+}

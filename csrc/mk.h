@@ -1,0 +1,195 @@
+/* minikeras core: tensors, storage, the op table and the call record shared by
+ * every kernel family.  Kernels see only mk_call: outputs first, then inputs,
+ * then attributes; they never touch the Python API (they run without the GIL). */
+#ifndef MK_H
+#define MK_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#define MK_MAXDIM 8
+#define MK_MAXATTR 32
+#define MK_INLINE_ARGS 8
+#define MK_ERRLEN 512
+
+/* ---- dtypes ------------------------------------------------------------ */
+typedef enum {
+    MK_F32 = 0, MK_F16, MK_F64, MK_I32, MK_I64, MK_U8, MK_BOOL,
+    MK_NDTYPE
+} mk_dtype;
+
+typedef struct {
+    const char *name;      /* TensorFlow's name: "float32" */
+    int itemsize;
+    const char *typestr;   /* numpy __array_interface__ typestr */
+    int is_float, is_int, is_signed;
+} mk_dtype_info;
+
+extern const mk_dtype_info mk_dtypes[MK_NDTYPE];
+
+/* ---- devices ----------------------------------------------------------- */
+typedef enum { MK_CPU = 0, MK_GPU, MK_NDEV } mk_device;
+
+/* ---- storage and tensors ----------------------------------------------- */
+typedef struct mk_storage {
+    int64_t refcnt;
+    void *data;
+    size_t nbytes;
+    int device;
+} mk_storage;
+
+enum {
+    MK_T_VARIABLE  = 1,   /* the value tensor of a tf.Variable (assign writes in place) */
+    MK_T_TRAINABLE = 2,   /* watched automatically by every tape */
+    MK_T_TRACED    = 4,   /* produced inside a graph being traced: value not fixed */
+};
+
+typedef struct {
+    PyObject_HEAD
+    mk_storage *storage;
+    int64_t offset;               /* in elements */
+    int ndim;
+    int dtype;
+    int device;
+    int flags;
+    uint32_t tape_mask;           /* bit k: watched by the active tape in slot k */
+    int64_t shape[MK_MAXDIM];
+    int64_t strides[MK_MAXDIM];   /* in elements */
+    PyObject *weakreflist;
+} mk_tensor;
+
+extern PyTypeObject *mk_tensor_type;   /* the Python subclass used for new tensors */
+extern PyTypeObject mk_TensorBase_Type;
+
+static inline int64_t mk_numel_of(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    return n;
+}
+static inline int64_t mk_numel(const mk_tensor *t) { return mk_numel_of(t->ndim, t->shape); }
+static inline void *mk_data(const mk_tensor *t) {
+    return (char *)t->storage->data + t->offset * mk_dtypes[t->dtype].itemsize;
+}
+int mk_is_contiguous(const mk_tensor *t);
+void mk_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+
+/* New tensor with fresh (uninitialised) contiguous storage; NULL + Python error on failure. */
+mk_tensor *mk_tensor_new(int dtype, int ndim, const int64_t *shape, int device);
+/* New tensor sharing `base`'s storage. */
+mk_tensor *mk_tensor_view(mk_tensor *base, int ndim, const int64_t *shape,
+                          const int64_t *strides, int64_t offset);
+mk_storage *mk_storage_new(size_t nbytes, int device);
+void mk_storage_decref(mk_storage *s);
+
+/* ---- ops --------------------------------------------------------------- */
+typedef struct {
+    int64_t i[MK_MAXATTR];
+    double f[4];
+    int ni, nf;
+} mk_attrs;
+
+typedef struct {           /* what infer decides about one output */
+    int dtype, ndim;
+    int64_t shape[MK_MAXDIM];
+    int view;              /* output is a view of input `view_of` */
+    int view_of;
+    int64_t strides[MK_MAXDIM];
+    int64_t offset;
+} mk_meta;
+
+struct mk_opdef;
+typedef struct mk_call {
+    const struct mk_opdef *op;
+    int op_id;
+    int nin, nout;
+    mk_tensor **in;
+    mk_tensor **out;
+    mk_meta *meta;         /* nout entries, filled by infer */
+    mk_attrs a;
+    char err[MK_ERRLEN];   /* message when infer/kernel return -1 */
+    mk_tensor *in_inline[MK_INLINE_ARGS];
+    mk_tensor *out_inline[MK_INLINE_ARGS];
+    mk_meta meta_inline[MK_INLINE_ARGS];
+} mk_call;
+
+typedef int (*mk_infer_fn)(mk_call *c);
+typedef int (*mk_kernel_fn)(mk_call *c);
+
+enum {
+    MK_OP_VIEW      = 1,    /* outputs alias input storage: no kernel runs */
+    MK_OP_CONTIG    = 2,    /* kernel needs contiguous inputs */
+    MK_OP_NONDIFF   = 4,    /* never recorded on a tape */
+    MK_OP_DYNAMIC   = 8,    /* output shape depends on input values */
+    MK_OP_STATEFUL  = 16,   /* random / side effects: never folded */
+    MK_OP_F16_NATIVE = 32,  /* handles float16 itself (data movement ops) */
+    MK_OP_VARIADIC  = 64,   /* any number of inputs */
+    MK_OP_MULTI_OUT = 128,  /* number of outputs decided by infer (c->nout set by caller) */
+};
+
+typedef struct mk_opdef {
+    const char *name;
+    int nin;               /* fixed input count, or minimum when VARIADIC */
+    int nout;              /* fixed output count (ignored with MULTI_OUT) */
+    unsigned flags;
+    mk_infer_fn infer;
+    mk_kernel_fn kernel[MK_NDEV];
+} mk_opdef;
+
+/* One enum over every op family; each family lists its ops in kernels/<family>.def */
+enum {
+#define MK_OP(id, name) MK_OP_##id,
+#include "kernels/ops.def"
+#undef MK_OP
+    MK_OP_COUNT
+};
+extern const char *const mk_op_names[MK_OP_COUNT];
+extern mk_opdef mk_ops[MK_OP_COUNT];
+
+/* each family fills its entries of mk_ops */
+#define MK_FAMILY(fam) void mk_register_##fam(void);
+#include "kernels/families.def"
+#undef MK_FAMILY
+
+/* ---- helpers for infer functions --------------------------------------- */
+int mk_err(mk_call *c, const char *fmt, ...);
+void mk_shape_str(char *buf, size_t n, int ndim, const int64_t *shape);
+/* broadcast a and b shapes into out; -1 with c->err set on mismatch */
+int mk_broadcast_shapes(mk_call *c, int na, const int64_t *a, int nb, const int64_t *b,
+                        int *nout, int64_t *out);
+/* strides of t broadcast to (ndim, shape): 0 where t has size 1 */
+void mk_broadcast_strides(const mk_tensor *t, int ndim, const int64_t *shape, int64_t *strides);
+/* normalise axis into [0, ndim); -1 + err if out of range */
+int mk_norm_axis(mk_call *c, int64_t axis, int ndim, int *out);
+static inline void mk_meta_set(mk_meta *m, int dtype, int ndim, const int64_t *shape) {
+    m->dtype = dtype; m->ndim = ndim; m->view = 0;
+    for (int i = 0; i < ndim; i++) m->shape[i] = shape[i];
+}
+int mk_same_dtype(mk_call *c);          /* all inputs share a dtype, or error */
+
+/* ---- execution --------------------------------------------------------- */
+/* Run one op eagerly (and record it on tapes / the traced graph).
+ * Inputs are borrowed; on success the call owns new output references in c->out.
+ * Returns 0, or -1 with a Python exception set. */
+int mk_exec(mk_call *c);
+void mk_call_init(mk_call *c, int op_id, int nin, int nout);
+void mk_call_free(mk_call *c);   /* releases output refs and any heap arrays */
+/* Convenience: run an op on tensors, return the single output (new ref) or NULL. */
+mk_tensor *mk_run1(int op_id, int nin, mk_tensor **in, const mk_attrs *a);
+
+/* number of elements above which a kernel releases the GIL / uses threads */
+#define MK_PAR_MIN 32768
+
+/* errors (Python classes created at module init) */
+extern PyObject *mk_InvalidArgumentError;
+extern PyObject *mk_ResourceExhaustedError;
+
+/* tapes and graphs hooks (tape.c, graph.c) */
+extern uint32_t mk_active_tapes;
+void mk_tape_record(mk_call *c);
+extern struct mk_graph *mk_tracing_graph;
+int mk_graph_record(mk_call *c);
+
+#endif

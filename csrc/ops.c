@@ -1,0 +1,255 @@
+/* The op table and eager execution: infer shapes, allocate, run the kernel,
+ * record on tapes and on the graph being traced. */
+#include "mk.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *const mk_op_names[MK_OP_COUNT] = {
+#define MK_OP(id, name) [MK_OP_##id] = name,
+#include "kernels/ops.def"
+#undef MK_OP
+};
+/* the enum and the name table come from the same list; this catches a family
+ * .def that forgot a name (an empty slot would be NULL) at module init. */
+mk_opdef mk_ops[MK_OP_COUNT];
+
+PyObject *mk_InvalidArgumentError;
+PyObject *mk_ResourceExhaustedError;
+
+int mk_err(mk_call *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = snprintf(c->err, MK_ERRLEN, "%s: ", c->op ? c->op->name : "op");
+    if (n < 0 || n >= MK_ERRLEN) n = 0;
+    vsnprintf(c->err + n, MK_ERRLEN - n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void mk_shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
+    size_t k = 0;
+    k += snprintf(buf + k, n - k, "[");
+    for (int i = 0; i < ndim && k < n; i++)
+        k += snprintf(buf + k, n - k, i ? ",%lld" : "%lld", (long long)shape[i]);
+    if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+int mk_broadcast_shapes(mk_call *c, int na, const int64_t *a, int nb, const int64_t *b,
+                        int *nout, int64_t *out) {
+    int n = na > nb ? na : nb;
+    for (int i = 0; i < n; i++) {
+        int64_t da = i < n - na ? 1 : a[i - (n - na)];
+        int64_t db = i < n - nb ? 1 : b[i - (n - nb)];
+        if (da == db || db == 1) out[i] = da;
+        else if (da == 1) out[i] = db;
+        else {
+            char sa[128], sb[128];
+            mk_shape_str(sa, sizeof sa, na, a);
+            mk_shape_str(sb, sizeof sb, nb, b);
+            return mk_err(c, "Incompatible shapes: %s vs. %s", sa, sb);
+        }
+    }
+    *nout = n;
+    return 0;
+}
+
+void mk_broadcast_strides(const mk_tensor *t, int ndim, const int64_t *shape, int64_t *strides) {
+    int off = ndim - t->ndim;
+    for (int i = 0; i < ndim; i++) {
+        if (i < off) strides[i] = 0;
+        else strides[i] = (t->shape[i - off] == 1 && shape[i] != 1) ? 0 : t->strides[i - off];
+    }
+}
+
+int mk_norm_axis(mk_call *c, int64_t axis, int ndim, int *out) {
+    int64_t a = axis < 0 ? axis + ndim : axis;
+    if (a < 0 || a >= (ndim ? ndim : 1))
+        return mk_err(c, "axis %lld is out of bounds for a tensor of rank %d",
+                      (long long)axis, ndim);
+    *out = (int)a;
+    return 0;
+}
+
+int mk_same_dtype(mk_call *c) {
+    for (int i = 1; i < c->nin; i++)
+        if (c->in[i]->dtype != c->in[0]->dtype)
+            return mk_err(c, "cannot compute %s as input #%d(zero-based) was expected to be a %s "
+                          "tensor but is a %s tensor", c->op->name, i,
+                          mk_dtypes[c->in[0]->dtype].name, mk_dtypes[c->in[i]->dtype].name);
+    return 0;
+}
+
+void mk_call_init(mk_call *c, int op_id, int nin, int nout) {
+    c->op = &mk_ops[op_id];
+    c->op_id = op_id;
+    c->nin = nin;
+    c->nout = nout;
+    c->err[0] = 0;
+    memset(&c->a, 0, sizeof c->a);
+    c->in = nin <= MK_INLINE_ARGS ? c->in_inline : calloc(nin, sizeof(mk_tensor *));
+    c->out = nout <= MK_INLINE_ARGS ? c->out_inline : calloc(nout, sizeof(mk_tensor *));
+    c->meta = nout <= MK_INLINE_ARGS ? c->meta_inline : calloc(nout, sizeof(mk_meta));
+    for (int i = 0; i < nout; i++) c->out[i] = NULL;
+}
+
+void mk_call_free(mk_call *c) {
+    for (int i = 0; i < c->nout; i++) Py_CLEAR(c->out[i]);
+    if (c->in != c->in_inline) free(c->in);
+    if (c->out != c->out_inline) free(c->out);
+    if (c->meta != c->meta_inline) free(c->meta);
+    c->in = c->in_inline; c->out = c->out_inline; c->meta = c->meta_inline;
+    c->nin = c->nout = 0;
+}
+
+mk_tensor *mk_run1(int op_id, int nin, mk_tensor **in, const mk_attrs *a) {
+    mk_call c;
+    mk_call_init(&c, op_id, nin, 1);
+    for (int i = 0; i < nin; i++) c.in[i] = in[i];
+    if (a) c.a = *a;
+    if (mk_exec(&c) < 0) { mk_call_free(&c); return NULL; }
+    mk_tensor *r = c.out[0];
+    c.out[0] = NULL;
+    mk_call_free(&c);
+    return r;
+}
+
+static mk_tensor *cast_to(mk_tensor *t, int dtype) {
+    mk_attrs a = {0};
+    a.i[0] = dtype; a.ni = 1;
+    return mk_run1(MK_OP_CAST, 1, &t, &a);
+}
+
+/* float16 is stored, computed in float32: cast in, run, cast float outputs back. */
+static int exec_via_f32(mk_call *c) {
+    mk_call sub;
+    mk_call_init(&sub, c->op_id, c->nin, c->nout);
+    sub.a = c->a;
+    int rc = -1;
+    int ncast = 0;
+    for (int i = 0; i < c->nin; i++) {
+        if (c->in[i]->dtype == MK_F16) {
+            sub.in[i] = cast_to(c->in[i], MK_F32);
+            if (!sub.in[i]) goto done;
+            ncast = i + 1;
+        } else sub.in[i] = c->in[i];
+    }
+    if (mk_exec(&sub) < 0) goto done;
+    for (int k = 0; k < c->nout; k++) {
+        if (sub.out[k]->dtype == MK_F32) {
+            c->out[k] = cast_to(sub.out[k], MK_F16);
+            if (!c->out[k]) goto done;
+        } else {
+            c->out[k] = sub.out[k];
+            Py_INCREF(c->out[k]);
+        }
+    }
+    rc = 0;
+done:
+    for (int i = 0; i < ncast; i++)
+        if (c->in[i]->dtype == MK_F16) Py_XDECREF(sub.in[i]);
+    mk_call_free(&sub);
+    return rc;
+}
+
+int mk_exec(mk_call *c) {
+    const mk_opdef *op = c->op;
+    if (!op->infer) {
+        PyErr_Format(PyExc_NotImplementedError, "op %s has no implementation", op->name);
+        return -1;
+    }
+    int dev = c->nin ? c->in[0]->device : MK_CPU;
+    int need_f32 = 0;
+    for (int i = 0; i < c->nin; i++) {
+        if (c->in[i]->device != dev) {
+            PyErr_Format(mk_InvalidArgumentError, "%s: inputs on different devices", op->name);
+            return -1;
+        }
+        if (c->in[i]->dtype == MK_F16 && !(op->flags & MK_OP_F16_NATIVE)) need_f32 = 1;
+    }
+    if (need_f32) return exec_via_f32(c);
+
+    /* kernels that want dense inputs get a recorded copy first */
+    mk_tensor *tmp[MK_INLINE_ARGS] = {0};
+    mk_tensor **tmps = tmp;
+    int ntmp = 0;
+    if ((op->flags & MK_OP_CONTIG) && op->kernel[dev]) {
+        for (int i = 0; i < c->nin; i++) {
+            if (!mk_is_contiguous(c->in[i])) {
+                if (ntmp == 0 && c->nin > MK_INLINE_ARGS) tmps = calloc(c->nin, sizeof(mk_tensor *));
+                mk_tensor *t = mk_run1(MK_OP_COPY, 1, &c->in[i], NULL);
+                if (!t) goto fail;
+                tmps[i] = t;
+                c->in[i] = t;
+                ntmp = c->nin;
+            }
+        }
+    }
+    if (op->infer(c) < 0) {
+        PyErr_SetString(mk_InvalidArgumentError, c->err);
+        goto fail;
+    }
+    int64_t work = 0;
+    for (int k = 0; k < c->nout; k++) {
+        mk_meta *m = &c->meta[k];
+        if (m->view) {
+            c->out[k] = mk_tensor_view(c->in[m->view_of], m->ndim, m->shape, m->strides, m->offset);
+        } else {
+            c->out[k] = mk_tensor_new(m->dtype, m->ndim, m->shape, dev);
+            work += mk_numel(c->out[k]);
+        }
+        if (!c->out[k]) goto fail;
+    }
+    if (!(op->flags & MK_OP_VIEW)) {
+        mk_kernel_fn k = op->kernel[dev];
+        if (!k) {
+            PyErr_Format(PyExc_NotImplementedError, "%s has no kernel for device %s", op->name,
+                         dev == MK_CPU ? "CPU" : "GPU");
+            goto fail;
+        }
+        for (int i = 0; i < c->nin; i++) work += mk_numel(c->in[i]);
+        int rc;
+        if (work >= MK_PAR_MIN) {
+            Py_BEGIN_ALLOW_THREADS
+            rc = k(c);
+            Py_END_ALLOW_THREADS
+        } else rc = k(c);
+        if (rc < 0) {
+            PyErr_SetString(mk_InvalidArgumentError, c->err[0] ? c->err : op->name);
+            goto fail;
+        }
+    }
+    if (mk_active_tapes && !(op->flags & MK_OP_NONDIFF)) mk_tape_record(c);
+    if (mk_tracing_graph && mk_graph_record(c) < 0) goto fail;
+    if (ntmp) {
+        for (int i = 0; i < ntmp; i++) Py_XDECREF(tmps[i]);
+        if (tmps != tmp) free(tmps);
+    }
+    return 0;
+fail:
+    for (int k = 0; k < c->nout; k++) Py_CLEAR(c->out[k]);
+    if (ntmp) {
+        for (int i = 0; i < ntmp; i++) Py_XDECREF(tmps[i]);
+        if (tmps != tmp) free(tmps);
+    }
+    return -1;
+}
+
+/* Fill the table from every family; fail if an op was listed but not registered. */
+int mk_ops_init(void) {
+#define MK_FAMILY(fam) mk_register_##fam();
+#include "kernels/families.def"
+#undef MK_FAMILY
+    for (int i = 0; i < MK_OP_COUNT; i++) {
+        if (!mk_op_names[i]) {
+            PyErr_Format(PyExc_SystemError, "op #%d has no name", i);
+            return -1;
+        }
+        if (!mk_ops[i].infer) {
+            PyErr_Format(PyExc_SystemError, "op %s is listed but not registered", mk_op_names[i]);
+            return -1;
+        }
+        mk_ops[i].name = mk_op_names[i];
+    }
+    return 0;
+}

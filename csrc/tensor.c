@@ -1,0 +1,117 @@
+/* Tensors and their storage: allocation, views, contiguity. */
+#include "mk.h"
+#include <stdlib.h>
+
+const mk_dtype_info mk_dtypes[MK_NDTYPE] = {
+    [MK_F32]  = {"float32", 4, "<f4", 1, 0, 1},
+    [MK_F16]  = {"float16", 2, "<f2", 1, 0, 1},
+    [MK_F64]  = {"float64", 8, "<f8", 1, 0, 1},
+    [MK_I32]  = {"int32",   4, "<i4", 0, 1, 1},
+    [MK_I64]  = {"int64",   8, "<i8", 0, 1, 1},
+    [MK_U8]   = {"uint8",   1, "|u1", 0, 1, 0},
+    [MK_BOOL] = {"bool",    1, "|b1", 0, 0, 0},
+};
+
+PyTypeObject *mk_tensor_type = &mk_TensorBase_Type;
+
+mk_storage *mk_storage_new(size_t nbytes, int device) {
+    if (device != MK_CPU) {
+        PyErr_SetString(PyExc_RuntimeError, "minikeras: GPU storage is not built into this extension");
+        return NULL;
+    }
+    mk_storage *s = malloc(sizeof(mk_storage));
+    if (!s) { PyErr_NoMemory(); return NULL; }
+    size_t alloc = nbytes ? (nbytes + 63) & ~(size_t)63 : 64;
+    s->data = aligned_alloc(64, alloc);   /* 64-byte aligned for AVX-512 */
+    if (!s->data) {
+        free(s);
+        PyErr_Format(mk_ResourceExhaustedError,
+                     "OOM when allocating tensor of %zu bytes on CPU", nbytes);
+        return NULL;
+    }
+    s->refcnt = 1;
+    s->nbytes = nbytes;
+    s->device = device;
+    return s;
+}
+
+void mk_storage_decref(mk_storage *s) {
+    if (s && --s->refcnt == 0) {
+        free(s->data);
+        free(s);
+    }
+}
+
+void mk_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
+    int64_t st = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        strides[i] = st;
+        st *= shape[i] > 0 ? shape[i] : 1;
+    }
+}
+
+int mk_is_contiguous(const mk_tensor *t) {
+    int64_t st = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->shape[i] != 1 && t->strides[i] != st) return 0;
+        st *= t->shape[i];
+    }
+    return 1;
+}
+
+static mk_tensor *tensor_alloc(void) {
+    mk_tensor *t = (mk_tensor *)mk_tensor_type->tp_alloc(mk_tensor_type, 0);
+    if (!t) return NULL;
+    t->storage = NULL;
+    t->offset = 0;
+    t->flags = 0;
+    t->tape_mask = 0;
+    t->weakreflist = NULL;
+    return t;
+}
+
+mk_tensor *mk_tensor_new(int dtype, int ndim, const int64_t *shape, int device) {
+    if (ndim > MK_MAXDIM) {
+        PyErr_Format(mk_InvalidArgumentError, "tensors have at most %d dimensions, got %d",
+                     MK_MAXDIM, ndim);
+        return NULL;
+    }
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0) {
+            PyErr_Format(mk_InvalidArgumentError, "negative dimension %lld in a shape",
+                         (long long)shape[i]);
+            return NULL;
+        }
+        if (shape[i] && n > INT64_MAX / 16 / shape[i]) {
+            PyErr_SetString(mk_ResourceExhaustedError, "tensor size overflows");
+            return NULL;
+        }
+        n *= shape[i];
+    }
+    mk_tensor *t = tensor_alloc();
+    if (!t) return NULL;
+    t->storage = mk_storage_new((size_t)n * mk_dtypes[dtype].itemsize, device);
+    if (!t->storage) { Py_DECREF(t); return NULL; }
+    t->ndim = ndim;
+    t->dtype = dtype;
+    t->device = device;
+    memcpy(t->shape, shape, sizeof(int64_t) * ndim);
+    mk_contiguous_strides(ndim, shape, t->strides);
+    return t;
+}
+
+mk_tensor *mk_tensor_view(mk_tensor *base, int ndim, const int64_t *shape,
+                          const int64_t *strides, int64_t offset) {
+    mk_tensor *t = tensor_alloc();
+    if (!t) return NULL;
+    t->storage = base->storage;
+    base->storage->refcnt++;
+    t->offset = offset;
+    t->ndim = ndim;
+    t->dtype = base->dtype;
+    t->device = base->device;
+    memcpy(t->shape, shape, sizeof(int64_t) * ndim);
+    memcpy(t->strides, strides, sizeof(int64_t) * ndim);
+    return t;
+}
