@@ -190,6 +190,8 @@ class Variable:
 
 def _forward(name):
     def method(self, *args):
+        # unwrap Variable operands: the C number slots defer to them (NotImplemented)
+        args = [a._value if isinstance(a, Variable) else a for a in args]
         return getattr(self._value, name)(*args)
     method.__name__ = name
     return method
