@@ -139,7 +139,8 @@ class GradientTape:
             rule = REGISTRY.get(name)
             if rule is None:
                 raise LookupError(f"No gradient defined for operation '{name}'")
-            op = OpRecord(name, ins, outs, ints, floats)
+            op = _Op(name, ins, outs, ints, floats)
+            op.needs = tuple(id(i) in reach for i in ins)
             din = rule(op, *dys)
             for inp, g in zip(ins, din):
                 if g is None or id(inp) not in reach:
@@ -189,6 +190,12 @@ class GradientTape:
             else:
                 out.append(convert_to_tensor(np.stack(r).reshape(tuple(t._shape) + tuple(sv._shape))))
         return _pack_like(sources, iter(out))
+
+
+class _Op(OpRecord):
+    """A record plus `needs`: which inputs lead back to a source (rules may skip the others)."""
+
+    __slots__ = ("needs",)
 
 
 def _accumulate(grads, t, g):
