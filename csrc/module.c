@@ -326,7 +326,8 @@ static int t_getbuffer(mk_tensor *t, Py_buffer *view, int flags) {
         return -1;
     }
     if (check_concrete(t, "buffer") < 0) { PyErr_SetString(PyExc_BufferError, "traced tensor"); return -1; }
-    static const char *fmt[MK_NDTYPE] = {"f", "e", "d", "i", "q", "B", "?"};
+    /* int64 as "l" where long is 64-bit: numpy maps "q" to longlong, not np.int64 */
+    static const char *fmt[MK_NDTYPE] = {"f", "e", "d", "i", sizeof(long) == 8 ? "l" : "q", "B", "?"};
     Py_ssize_t *mem = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (t->ndim ? t->ndim : 1));
     if (!mem) { PyErr_NoMemory(); return -1; }
     int isz = mk_dtypes[t->dtype].itemsize;
