@@ -143,20 +143,21 @@ reg_unary("hard_sigmoid", lambda x, y, dy, f: C["where"](
 @register("relu_grad")
 def _relu_grad_grad(op, ddx):
     dy, y = op.inputs
-    return [C["relu_grad"](ddx, y), None]
+    return [unbroadcast(C["relu_grad"](ddx, y), dy._shape), None]
 
 
 @register("sigmoid_grad")
 def _sigmoid_grad_grad(op, ddx):
     dy, y = op.inputs
     one = _s(y, 1.0)
-    return [C["sigmoid_grad"](ddx, y), ddx * dy * (one - _s(y, 2.0) * y)]
+    return [unbroadcast(C["sigmoid_grad"](ddx, y), dy._shape),
+            unbroadcast(ddx * dy * (one - _s(y, 2.0) * y), y._shape)]
 
 
 @register("tanh_grad")
 def _tanh_grad_grad(op, ddx):
     dy, y = op.inputs
-    return [C["tanh_grad"](ddx, y), ddx * dy * _s(y, -2.0) * y]
+    return [unbroadcast(C["tanh_grad"](ddx, y), dy._shape), unbroadcast(ddx * dy * _s(y, -2.0) * y, y._shape)]
 
 
 @register("where")
