@@ -9,7 +9,8 @@ C = _core.ops
 @register("matmul")
 def _matmul(op, dy):
     a, b = op.inputs
-    ta, tb = op.ints[0], op.ints[1]
+    ints = tuple(op.ints) + (0, 0)          # `a @ b` runs matmul without attributes
+    ta, tb = ints[0], ints[1]
     need_a, need_b = getattr(op, "needs", (True, True))
     mm = C["matmul"]
     ga = gb = None
