@@ -182,8 +182,10 @@ class Function:
     def _call(self, instance, args, kwargs):
         fn = self._python_function
         call_args = args if instance is None else (instance,) + args
-        if _run_eagerly or _graph_stack:
-            # eager mode, or nested inside another trace: ops go straight to the outer graph
+        if _run_eagerly or _graph_stack or _core.tapes_active():
+            # eager mode, or nested inside another trace: ops go straight to the outer graph;
+            # under a recording GradientTape a replay would be invisible to the tape (the
+            # gradient came back None after the first call), so the function runs eagerly
             return fn(*call_args, **kwargs)
         leaves = []
         key = (_flatten_args(args, leaves), _flatten_args(kwargs, leaves))
