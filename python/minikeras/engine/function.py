@@ -337,23 +337,47 @@ def _core_run_last(graph):
 
 # ---- printing ---------------------------------------------------------------------
 
-def _format_value(v):
+def _format_scalar(x):
+    """One element as TF's PrintV2 writes it: shortest of %.6g / %.9g (float32) or
+    %.15g / %.17g (float64) that round-trips, ints as ints, bools as true/false."""
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, np.floating):
+        if x.dtype == np.float64:
+            t = "%.15g" % x
+            return t if float(t) == x else "%.17g" % x
+        f = np.float32(x)
+        t = "%.6g" % f
+        return t if np.float32(t) == f else "%.9g" % f
+    return str(x)
+
+
+def _format_array(a, summarize, indent=1):
+    if a.ndim == 0:
+        return _format_scalar(a[()])
+    n = a.shape[0]
+    idx = list(range(n))
+    if 0 <= summarize and n > 2 * summarize:
+        idx = idx[:summarize] + [None] + idx[n - summarize:]
+    parts = ["..." if i is None else _format_array(a[i], summarize, indent + 1) for i in idx]
+    sep = " " if a.ndim == 1 else "\n" + " " * indent
+    return "[" + sep.join(parts) + "]"
+
+
+def _format_value(v, summarize=3):
     if _is_tensor(v):
-        a = np.array(_core.runtime_view(v))
-        if a.ndim == 0:
-            return str(a.item()) if a.dtype.kind != "b" else str(bool(a)).lower()
-        return np.array2string(a, separator=" ", threshold=1000, edgeitems=3,
-                               formatter={"bool": lambda b: str(bool(b)).lower()})
+        return _format_array(np.array(_core.runtime_view(v)), -1 if summarize is None else summarize)
     return str(v)
 
 
-def print_(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n", name=None):
-    """tf.print: prints when it runs (at every replay of a traced graph)."""
+def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
+    """tf.print: prints when it runs (at every replay of a traced graph), to sys.stderr as
+    it is at that moment unless output_stream is given."""
     def do_print(*tensors):
         it = iter(tensors)
-        parts = [_format_value(next(it)) if (_is_tensor(x) or hasattr(x, "_as_tensor")) else str(x)
-                 for x in inputs]
-        stream = output_stream
+        parts = [_format_value(next(it), summarize) if (_is_tensor(x) or hasattr(x, "_as_tensor"))
+                 else str(x) for x in inputs]
+        stream = sys.stderr if output_stream is None else output_stream
         if isinstance(stream, str):
             stream = sys.stdout if "stdout" in stream else sys.stderr
         print(sep.join(parts), end=end, file=stream)
