@@ -169,19 +169,25 @@ int mk_exec(mk_call *c) {
     }
     if (need_f32) return exec_via_f32(c);
 
-    /* kernels that want dense inputs get a recorded copy first */
-    mk_tensor *tmp[MK_INLINE_ARGS] = {0};
+    /* kernels that want dense inputs get a recorded copy first; c->in[i] points at the
+     * copy while the op runs and is recorded, and at the caller's tensor again on return
+     * (tmps[i]: the copy, tmps[nin + i]: the caller's tensor) */
+    mk_tensor *tmp[2 * MK_INLINE_ARGS] = {0};
     mk_tensor **tmps = tmp;
     int ntmp = 0;
     if ((op->flags & MK_OP_CONTIG) && op->kernel[dev]) {
         for (int i = 0; i < c->nin; i++) {
             if (!mk_is_contiguous(c->in[i])) {
-                if (ntmp == 0 && c->nin > MK_INLINE_ARGS) tmps = calloc(c->nin, sizeof(mk_tensor *));
+                if (ntmp == 0 && c->nin > MK_INLINE_ARGS) {
+                    tmps = calloc(2 * c->nin, sizeof(mk_tensor *));
+                    if (!tmps) { PyErr_NoMemory(); return -1; }
+                }
+                ntmp = c->nin;
                 mk_tensor *t = mk_run1(MK_OP_COPY, 1, &c->in[i], NULL);
                 if (!t) goto fail;
                 tmps[i] = t;
+                tmps[ntmp + i] = c->in[i];
                 c->in[i] = t;
-                ntmp = c->nin;
             }
         }
     }
@@ -222,14 +228,16 @@ int mk_exec(mk_call *c) {
     if (mk_active_tapes && !(op->flags & MK_OP_NONDIFF)) mk_tape_record(c);
     if (mk_tracing_graph && mk_graph_record(c) < 0) goto fail;
     if (ntmp) {
-        for (int i = 0; i < ntmp; i++) Py_XDECREF(tmps[i]);
+        for (int i = 0; i < ntmp; i++)
+            if (tmps[i]) { c->in[i] = tmps[ntmp + i]; Py_DECREF(tmps[i]); }
         if (tmps != tmp) free(tmps);
     }
     return 0;
 fail:
     for (int k = 0; k < c->nout; k++) Py_CLEAR(c->out[k]);
     if (ntmp) {
-        for (int i = 0; i < ntmp; i++) Py_XDECREF(tmps[i]);
+        for (int i = 0; i < ntmp; i++)
+            if (tmps[i]) { c->in[i] = tmps[ntmp + i]; Py_DECREF(tmps[i]); }
         if (tmps != tmp) free(tmps);
     }
     return -1;
