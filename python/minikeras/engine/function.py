@@ -145,6 +145,8 @@ class ConcreteFunction:
 
 
 def _contiguous(t):
+    if t._size == 0:
+        return True
     st = 1
     for d, s in zip(reversed(t._shape), reversed(t._strides)):
         if d != 1 and s != st:
