@@ -529,6 +529,13 @@ def test_mixed_float_dtypes_raise_naming_op_and_dtypes():
         tf.constant([1]) + tf.constant([1], dtype=tf.int64)
 
 
+def test_mixed_float16_float32_raises():
+    with pytest.raises(ValueError, match="float16"):
+        tf.constant([1.0], dtype=tf.float16) + tf.constant([1.0])
+    with pytest.raises(ValueError, match="float16"):
+        tf.matmul(tf.constant([[1.0]], dtype=tf.float16), tf.constant([[1.0]]))
+
+
 def test_float_scalar_with_int_tensor_raises():
     t = tf.constant([1, 2])
     for fn in (lambda: 1.5 + t, lambda: t + 1.5, lambda: t * 0.5, lambda: t / 1.5, lambda: 1.5 / t,

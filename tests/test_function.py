@@ -395,3 +395,15 @@ def test_decorator_with_arguments_and_python_function():
     assert int(f(tf.constant(1))) == 2
     assert f.python_function(3) == 4
     assert f.__name__ == "f"
+
+
+def test_zero_size_and_size_one_arguments():
+    @tf.function
+    def f(x):
+        return x * 2.0 + 1.0
+
+    for shape in [(2, 0), (0, 3), (0,), (1,), (1, 1), ()]:
+        for _ in range(2):
+            r = f(tf.constant(np.ones(shape, np.float32)))
+            assert r.shape == shape and np.all(np.asarray(r) == 3.0)
+
