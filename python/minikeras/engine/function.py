@@ -252,6 +252,26 @@ def _is_traced(t):
     return _is_tensor(t) and t._traced
 
 
+class _KeepVariables:
+    """Tracing a branch / loop graph runs it once for real; every variable written there is
+    put back on exit, so only the control-flow node's own run (the chosen branch, the real
+    iterations) has side effects (before, the trace call applied both branches' updates)."""
+
+    def __enter__(self):
+        from .variable import _live_variables
+        self.saved = []
+        for v in list(_live_variables.values()):
+            t = v._value
+            if not t._traced and t._size:
+                self.saved.append((t, np.array(np.asarray(t))))
+        return self
+
+    def __exit__(self, *exc):
+        for t, a in self.saved:
+            np.asarray(t)[...] = a
+        return False
+
+
 def _branch_graph(fn, inputs=()):
     """Trace fn(*inputs) into its own graph; outputs forced to contiguous copies."""
     g = _core.Graph()
@@ -272,8 +292,9 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     graph = current_graph()
     if graph is None or not _is_traced(pred):
         return true_fn() if bool(pred) else false_fn()
-    g1, s1, o1 = _branch_graph(true_fn)
-    g2, s2, o2 = _branch_graph(false_fn)
+    with _KeepVariables():
+        g1, s1, o1 = _branch_graph(true_fn)
+        g2, s2, o2 = _branch_graph(false_fn)
     if len(o1) != len(o2) or any(a._shape != b._shape or a._dtype_id != b._dtype_id
                                  for a, b in zip(o1, o2)):
         raise ValueError("true_fn and false_fn must return tensors of the same structure, "
@@ -314,13 +335,14 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         return vs[0] if single else type(loop_vars)(vs)
     init = [C["copy"](convert_to_tensor(v)) for v in lv]
     cin = [_private_copy(t) for t in init]
-    gc, _, _ = _branch_graph(lambda *v: convert_to_tensor(cond(*v)), cin)
     bin_ = [_private_copy(t) for t in init]
 
     def body_list(*v):
         r = body(*v)
         return [r] if not isinstance(r, (list, tuple)) else list(r)
-    gb, _, bouts = _branch_graph(body_list, bin_)
+    with _KeepVariables():
+        gc, _, _ = _branch_graph(lambda *v: convert_to_tensor(cond(*v)), cin)
+        gb, _, bouts = _branch_graph(body_list, bin_)
     if len(bouts) != len(init) or any(a._shape != b._shape or a._dtype_id != b._dtype_id
                                       for a, b in zip(bouts, init)):
         raise ValueError("while_loop body must return loop variables of unchanged shapes and "
