@@ -292,6 +292,22 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     graph = current_graph()
     if graph is None or not _is_traced(pred):
         return true_fn() if bool(pred) else false_fn()
+    if _core.tapes_active():
+        # a GradientTape inside the traced function records this cond: a cond node is opaque
+        # to the tape (its gradient followed the true branch whatever the predicate), so
+        # both branches run inline and the result is selected, which the tape differentiates
+        l1, l2 = [], []
+        s1 = _flatten_out(true_fn(), l1)
+        _flatten_out(false_fn(), l2)
+        if len(l1) != len(l2) or any(a._shape != b._shape or a._dtype_id != b._dtype_id
+                                     for a, b in zip(l1, l2)):
+            raise ValueError("true_fn and false_fn must return tensors of the same structure, "
+                             f"shapes and dtypes; got {[a._shape for a in l1]} and "
+                             f"{[b._shape for b in l2]}")
+        p = convert_to_tensor(pred)
+        if p.dtype.name != "bool":
+            p = C["not_equal"](p, _core.scalar(0, p._dtype_id))
+        return _pack_out(s1, [C["where"](p, a, b) for a, b in zip(l1, l2)])
     with _KeepVariables():
         g1, s1, o1 = _branch_graph(true_fn)
         g2, s2, o2 = _branch_graph(false_fn)
