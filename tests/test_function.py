@@ -407,3 +407,41 @@ def test_zero_size_and_size_one_arguments():
             r = f(tf.constant(np.ones(shape, np.float32)))
             assert r.shape == shape and np.all(np.asarray(r) == 3.0)
 
+
+
+def test_control_flow_side_effects_happen_once():
+    v = tf.Variable(0.0)
+
+    @tf.function
+    def f(x):
+        return tf.cond(x > 0, lambda: v.assign_add(1.0).read_value(),
+                       lambda: v.assign_sub(10.0).read_value())
+
+    assert float(f(tf.constant(1.0))) == 1.0 and float(v.numpy()) == 1.0   # the tracing call too
+    assert float(f(tf.constant(1.0))) == 2.0
+    assert float(f(tf.constant(-1.0))) == -8.0
+    w = tf.Variable(0.0)
+
+    @tf.function
+    def g(n):
+        def body(i):
+            w.assign_add(1.0)
+            return i + 1
+        return tf.while_loop(lambda i: i < n, body, [tf.constant(0)])
+
+    g(tf.constant(3))
+    assert float(w.numpy()) == 3.0
+    g(tf.constant(2))
+    assert float(w.numpy()) == 5.0
+
+
+def test_gradient_through_cond_inside_function():
+    @tf.function
+    def f(x):
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = tf.cond(x > 0, lambda: x * x, lambda: x * 3.0)
+        return y, t.gradient(y, x)
+
+    for v, want in [(2.0, (4.0, 4.0)), (-1.0, (-3.0, 3.0)), (3.0, (9.0, 6.0)), (-2.0, (-6.0, 3.0))]:
+        assert tuple(float(a) for a in f(tf.constant(v))) == want
