@@ -1,17 +1,23 @@
 /* Shape family: data movement, for every dtype (float16 included: these ops
  * only move bytes, so all are MK_OP_F16_NATIVE).
  *
- * Views (MK_OP_VIEW: infer fills strides/offset, no kernel runs):
- *   transpose, broadcast_to, strided_slice, split.
- * reshape: a view whenever the input's strides allow it (numpy's no-copy rule),
- *   otherwise a contiguous copy.  It is therefore NOT flagged MK_OP_VIEW: infer
- *   decides per call, and the kernel returns at once when the output aliases the
- *   input (also when a traced graph re-runs it).  So C reshape accepts any input.
+ * Views: transpose, broadcast_to, strided_slice, split, reshape.  Infer fills
+ *   .view=1/.strides/.offset, so the output shares the input's storage and costs
+ *   no copy.  Two exceptions make them copies instead, decided by infer per call:
+ *   - reshape of an input whose strides do not allow a view (numpy's no-copy
+ *     rule fails, e.g. most reshapes of a transpose): a contiguous copy;
+ *   - any of them applied to a Variable's buffer (MK_T_VARIABLE): reading a
+ *     variable gives a value, as in TensorFlow, so `y = v[0]; v.assign(...)` must
+ *     not change y.  A contiguous copy.
+ *   Hence these ops are NOT flagged MK_OP_VIEW: each has a kernel that returns at
+ *   once when its outputs alias the input (one pointer compare; also when a traced
+ *   graph re-runs it) and otherwise copies through the view geometry.
  * Copies: concat, pad, tile, reverse, strided_slice_grad.
  * All copies go through scopy(), a strided block copy that collapses axes and
  * splits the work over OpenMP threads. */
 #include "loops.h"
 #include <stdio.h>
+#include <stdlib.h>
 
 #define SC_MAXD (2 * MK_MAXDIM)
 
@@ -193,6 +199,7 @@ static int infer_reshape(mk_call *c) {
     } else {
         m->view = nocopy_strides(x, nd, m->shape, m->strides);
     }
+    if (x->flags & MK_T_VARIABLE) m->view = 0;
     m->view_of = 0;
     m->offset = x->offset;
     return 0;
@@ -209,7 +216,7 @@ static int k_reshape(mk_call *c) {
 
 /* ---- transpose: ints = perm (a permutation of 0..ndim-1); a view ------------ */
 
-static int infer_transpose(mk_call *c) {
+static int geom_transpose(mk_call *c) {
     mk_tensor *x = c->in[0];
     mk_meta *m = &c->meta[0];
     char sx[128];
@@ -235,7 +242,7 @@ static int infer_transpose(mk_call *c) {
 
 /* ---- broadcast_to: ints = target shape; a view with stride 0 on broadcast axes */
 
-static int infer_broadcast_to(mk_call *c) {
+static int geom_broadcast_to(mk_call *c) {
     mk_tensor *x = c->in[0];
     mk_meta *m = &c->meta[0];
     int nd = c->a.ni;
@@ -327,7 +334,7 @@ static int slice_geom(mk_call *c, const mk_tensor *x, sgeom *g) {
     return 0;
 }
 
-static int infer_strided_slice(mk_call *c) {
+static int geom_strided_slice(mk_call *c) {
     mk_tensor *x = c->in[0];
     sgeom g;
     if (slice_geom(c, x, &g) < 0) return -1;
@@ -429,7 +436,7 @@ static int k_concat(mk_call *c) {
 /* ---- split: MULTI_OUT views.  ints[0] = axis; then either nothing (equal parts,
  * one per output) or one size per output (one size may be -1: the rest). ------ */
 
-static int infer_split(mk_call *c) {
+static int geom_split(mk_call *c) {
     mk_tensor *x = c->in[0];
     char sx[128];
     mk_shape_str(sx, sizeof sx, x->ndim, x->shape);
@@ -615,17 +622,58 @@ static int k_reverse(mk_call *c) {
     return 0;
 }
 
+/* ---- views: infer = geometry + the copy policy; kernel = copy unless aliased ---- */
+
+static int view_copy(mk_call *c, mk_infer_fn geom) {
+    mk_tensor *x = c->in[0];
+    int k;
+    for (k = 0; k < c->nout; k++)
+        if (c->out[k]->storage != x->storage) break;
+    if (k == c->nout) return 0;                       /* all views: nothing to do */
+    mk_call t = *c;
+    mk_meta inl[MK_INLINE_ARGS];
+    t.meta = c->nout <= MK_INLINE_ARGS ? inl : malloc(sizeof(mk_meta) * c->nout);
+    if (!t.meta) return mk_err(c, "out of memory");
+    int rc = geom(&t);
+    if (rc == 0) {
+        int isz = isz_of(x);
+        const char *base = (const char *)x->storage->data;
+        for (k = 0; k < c->nout; k++) {
+            mk_tensor *o = c->out[k];
+            if (o->storage == x->storage || mk_numel(o) == 0) continue;
+            int64_t os[MK_MAXDIM];
+            contig_strides(o->ndim, o->shape, os);
+            scopy(isz, o->ndim, o->shape, mk_data(o), os, base + t.meta[k].offset * isz, t.meta[k].strides);
+        }
+    } else memcpy(c->err, t.err, MK_ERRLEN);
+    if (t.meta != inl) free(t.meta);
+    return rc;
+}
+
+#define VIEW_OP(NM)                                                                     \
+    static int infer_##NM(mk_call *c) {                                                 \
+        if (geom_##NM(c) < 0) return -1;                                                \
+        if (c->in[0]->flags & MK_T_VARIABLE)                                            \
+            for (int k = 0; k < c->nout; k++) c->meta[k].view = 0;                      \
+        return 0;                                                                       \
+    }                                                                                   \
+    static int k_##NM(mk_call *c) { return view_copy(c, geom_##NM); }
+VIEW_OP(transpose)
+VIEW_OP(broadcast_to)
+VIEW_OP(strided_slice)
+VIEW_OP(split)
+
 /* ---- registration ---------------------------------------------------------- */
 
 void mk_register_shape(void) {
     const unsigned F = MK_OP_F16_NATIVE;
     mk_ops[MK_OP_RESHAPE] = (mk_opdef){NULL, 1, 1, F, infer_reshape, {k_reshape}};
-    mk_ops[MK_OP_TRANSPOSE] = (mk_opdef){NULL, 1, 1, F | MK_OP_VIEW, infer_transpose, {NULL}};
-    mk_ops[MK_OP_BROADCAST_TO] = (mk_opdef){NULL, 1, 1, F | MK_OP_VIEW, infer_broadcast_to, {NULL}};
-    mk_ops[MK_OP_STRIDED_SLICE] = (mk_opdef){NULL, 1, 1, F | MK_OP_VIEW, infer_strided_slice, {NULL}};
+    mk_ops[MK_OP_TRANSPOSE] = (mk_opdef){NULL, 1, 1, F, infer_transpose, {k_transpose}};
+    mk_ops[MK_OP_BROADCAST_TO] = (mk_opdef){NULL, 1, 1, F, infer_broadcast_to, {k_broadcast_to}};
+    mk_ops[MK_OP_STRIDED_SLICE] = (mk_opdef){NULL, 1, 1, F, infer_strided_slice, {k_strided_slice}};
     mk_ops[MK_OP_STRIDED_SLICE_GRAD] = (mk_opdef){NULL, 2, 1, F, infer_strided_slice_grad, {k_strided_slice_grad}};
     mk_ops[MK_OP_CONCAT] = (mk_opdef){NULL, 1, 1, F | MK_OP_VARIADIC, infer_concat, {k_concat}};
-    mk_ops[MK_OP_SPLIT] = (mk_opdef){NULL, 1, 1, F | MK_OP_VIEW | MK_OP_MULTI_OUT, infer_split, {NULL}};
+    mk_ops[MK_OP_SPLIT] = (mk_opdef){NULL, 1, 1, F | MK_OP_MULTI_OUT, infer_split, {k_split}};
     mk_ops[MK_OP_PAD] = (mk_opdef){NULL, 1, 1, F, infer_pad, {k_pad}};
     mk_ops[MK_OP_TILE] = (mk_opdef){NULL, 1, 1, F, infer_tile, {k_tile}};
     mk_ops[MK_OP_REVERSE] = (mk_opdef){NULL, 1, 1, F, infer_reverse, {k_reverse}};
