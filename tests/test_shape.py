@@ -342,6 +342,10 @@ def test_split_many_and_errors():
     same(ps[63], a[63:])
     ps = S.split(T(a), [2] * 32)
     same(ps[31], a[62:])
+    sizes = [1, 3] * 16                          # 32 unequal sizes: views by strided_slice
+    ps = S.split(T(a), sizes)
+    for p, e in zip(ps, np.split(a, np.cumsum(sizes)[:-1])):
+        same(p, e)
     outs = C["split"](T(a), ints=(1,), nout=2)      # the raw op: a tuple
     same(outs[1], a[:, 1:])
     with pytest.raises(Err, match=r"split.*evenly.*\[64,2\]"):
@@ -567,3 +571,30 @@ def test_second_order_through_slices():
     expect[1:] = 2 * w * v[1:]
     np.testing.assert_allclose(N(g)[1:], 2 * x0[1:] * w)
     np.testing.assert_allclose(N(gg), expect)
+
+
+# ---- big tensors: the threaded copy paths (short rows and long, chunked rows) ----------------
+
+@pytest.mark.parametrize("shape", [(300, 500), (3, 40000), (40, 30, 50)])
+def test_big_copies(shape):
+    a = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    t = T(a)
+    same(S.concat([t, t[::-1]], 0), np.concatenate([a, a[::-1]], 0))
+    same(S.concat([t, t], -1), np.concatenate([a, a], -1))
+    same(S.reverse(t, [0, -1]), a[::-1, ..., ::-1])
+    same(S.reshape(S.transpose(t), [-1]), a.T.reshape(-1))
+    m = (2,) + (1,) * (a.ndim - 1)
+    same(S.tile(t, m), np.tile(a, m))
+    pads = [[1, 2]] * a.ndim
+    for mode in ["CONSTANT", "REFLECT", "SYMMETRIC"]:
+        same(S.pad(t, pads, mode), np.pad(a, pads, mode.lower()))
+    g = C["strided_slice_grad"](t, t[1:, ::-2], ints=C_slice_ints(a.shape, (slice(1, None), slice(None, None, -2))))
+    e = np.zeros_like(a)
+    e[1:, ::-2] = a[1:, ::-2]
+    same(g, e)
+    v = tf.Variable(a)
+    same(v[:, 1:], a[:, 1:])                 # a copy through the view geometry
+
+
+def C_slice_ints(shape, key):
+    return S._key_ints(shape, key)

@@ -39,62 +39,88 @@ static inline void copy_row(int isz, int64_t n, char *d, int64_t ds, const char 
     }
 }
 
+/* one scopy plan after axis collapsing; rows of `len` elements along the last axis */
+typedef struct {
+    int isz, n;
+    int64_t sh[SC_MAXD], a[SC_MAXD], b[SC_MAXD];
+    int64_t len, da, sb, rows, per, nch;
+    char *dst;
+    const char *src;
+} sc_plan;
+
+#define SC_CHUNK 8192
+
+/* task t of a plan with long rows: one chunk of one row */
+static inline void sc_long_task(const sc_plan *p, int64_t t) {
+    int64_t r = t / p->nch, i0 = (t % p->nch) * SC_CHUNK;
+    int64_t i1 = i0 + SC_CHUNK < p->len ? i0 + SC_CHUNK : p->len;
+    int64_t od = 0, os = 0;
+    for (int d = p->n - 2; d >= 0; d--) {
+        int64_t k = r % p->sh[d];
+        r /= p->sh[d];
+        od += k * p->a[d]; os += k * p->b[d];
+    }
+    copy_row(p->isz, i1 - i0, p->dst + (od + i0 * p->da) * p->isz, p->da,
+             p->src + (os + i0 * p->sb) * p->isz, p->sb);
+}
+
+/* task t of a plan with short rows: a block of `per` rows walked with a carried index */
+static inline void sc_short_task(const sc_plan *p, int64_t t) {
+    int64_t r0 = t * p->per, r1 = r0 + p->per < p->rows ? r0 + p->per : p->rows;
+    int64_t idx[SC_MAXD], od = 0, os = 0, r = r0;
+    for (int d = p->n - 2; d >= 0; d--) {
+        idx[d] = r % p->sh[d];
+        r /= p->sh[d];
+        od += idx[d] * p->a[d]; os += idx[d] * p->b[d];
+    }
+    for (int64_t q = r0; q < r1; q++) {
+        copy_row(p->isz, p->len, p->dst + od * p->isz, p->da, p->src + os * p->isz, p->sb);
+        for (int d = p->n - 2; d >= 0; d--) {
+            idx[d]++; od += p->a[d]; os += p->b[d];
+            if (idx[d] < p->sh[d]) break;
+            od -= p->a[d] * p->sh[d]; os -= p->b[d] * p->sh[d];
+            idx[d] = 0;
+        }
+    }
+}
+
 /* Copy an nd-dim block of isz-byte elements: dst[idx . ds] = src[idx . ss]
- * (strides in elements, any sign).  nd <= SC_MAXD.  dst and src must not overlap. */
+ * (strides in elements, any sign).  nd <= SC_MAXD.  dst and src must not overlap.
+ * Small copies never enter an OpenMP region (that alone costs about a microsecond). */
 static void scopy(int isz, int nd, const int64_t *shape, char *dst, const int64_t *ds,
                   const char *src, const int64_t *ss) {
-    int64_t sh[SC_MAXD], a[SC_MAXD], b[SC_MAXD];
+    sc_plan P;
     int n = 0;
     for (int i = 0; i < nd; i++) {
         if (shape[i] == 0) return;
         if (shape[i] == 1) continue;
-        if (n > 0 && a[n - 1] == ds[i] * shape[i] && b[n - 1] == ss[i] * shape[i]) {
-            sh[n - 1] *= shape[i]; a[n - 1] = ds[i]; b[n - 1] = ss[i];
+        if (n > 0 && P.a[n - 1] == ds[i] * shape[i] && P.b[n - 1] == ss[i] * shape[i]) {
+            P.sh[n - 1] *= shape[i]; P.a[n - 1] = ds[i]; P.b[n - 1] = ss[i];
         } else {
-            sh[n] = shape[i]; a[n] = ds[i]; b[n] = ss[i]; n++;
+            P.sh[n] = shape[i]; P.a[n] = ds[i]; P.b[n] = ss[i]; n++;
         }
     }
     if (n == 0) { memcpy(dst, src, isz); return; }
-    int64_t len = sh[n - 1], da = a[n - 1], sb = b[n - 1], rows = 1;
-    for (int i = 0; i < n - 1; i++) rows *= sh[i];
-    int64_t total = rows * len;
-    if (len >= 8192) {
-        /* long rows: tasks are chunks of rows */
-        const int64_t CH = 8192;
-        int64_t nch = (len + CH - 1) / CH, ntask = rows * nch;
-        #pragma omp parallel for schedule(static) if (total >= MK_PAR_MIN)
-        for (int64_t t = 0; t < ntask; t++) {
-            int64_t r = t / nch, i0 = (t % nch) * CH, i1 = i0 + CH < len ? i0 + CH : len;
-            int64_t od = 0, os = 0;
-            for (int d = n - 2; d >= 0; d--) {
-                int64_t k = r % sh[d];
-                r /= sh[d];
-                od += k * a[d]; os += k * b[d];
-            }
-            copy_row(isz, i1 - i0, dst + (od + i0 * da) * isz, da, src + (os + i0 * sb) * isz, sb);
-        }
+    P.isz = isz; P.n = n; P.dst = dst; P.src = src;
+    P.len = P.sh[n - 1]; P.da = P.a[n - 1]; P.sb = P.b[n - 1];
+    P.rows = 1;
+    for (int i = 0; i < n - 1; i++) P.rows *= P.sh[i];
+    int64_t total = P.rows * P.len;
+    if (total < MK_PAR_MIN) {
+        P.per = P.rows;
+        sc_short_task(&P, 0);
         return;
     }
-    /* short rows: tasks are blocks of rows walked with a carried index */
-    int64_t per = (4096 + len - 1) / len, ntask = (rows + per - 1) / per;
-    #pragma omp parallel for schedule(static) if (total >= MK_PAR_MIN)
-    for (int64_t t = 0; t < ntask; t++) {
-        int64_t r0 = t * per, r1 = r0 + per < rows ? r0 + per : rows;
-        int64_t idx[SC_MAXD], od = 0, os = 0, r = r0;
-        for (int d = n - 2; d >= 0; d--) {
-            idx[d] = r % sh[d];
-            r /= sh[d];
-            od += idx[d] * a[d]; os += idx[d] * b[d];
-        }
-        for (int64_t q = r0; q < r1; q++) {
-            copy_row(isz, len, dst + od * isz, da, src + os * isz, sb);
-            for (int d = n - 2; d >= 0; d--) {
-                idx[d]++; od += a[d]; os += b[d];
-                if (idx[d] < sh[d]) break;
-                od -= a[d] * sh[d]; os -= b[d] * sh[d];
-                idx[d] = 0;
-            }
-        }
+    if (P.len >= SC_CHUNK) {
+        P.nch = (P.len + SC_CHUNK - 1) / SC_CHUNK;
+        int64_t ntask = P.rows * P.nch;
+        #pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < ntask; t++) sc_long_task(&P, t);
+    } else {
+        P.per = (4096 + P.len - 1) / P.len;
+        int64_t ntask = (P.rows + P.per - 1) / P.per;
+        #pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < ntask; t++) sc_short_task(&P, t);
     }
 }
 
@@ -102,7 +128,8 @@ static void scopy(int isz, int nd, const int64_t *shape, char *dst, const int64_
 static void fill_value(void *p, int dtype, int64_t n, double v) {
     switch (dtype) {
 #define FILL(T, X) { T *q = p; T x = (T)(X);                                             \
-        _Pragma("omp parallel for schedule(static) if (n >= MK_PAR_MIN)")               \
+        if (n < MK_PAR_MIN) { for (int64_t i = 0; i < n; i++) q[i] = x; break; }         \
+        _Pragma("omp parallel for schedule(static)")                                     \
         for (int64_t i = 0; i < n; i++) q[i] = x; } break;
     case MK_F32: FILL(float, v)
     case MK_F64: FILL(double, v)
@@ -220,16 +247,16 @@ static int geom_transpose(mk_call *c) {
     mk_tensor *x = c->in[0];
     mk_meta *m = &c->meta[0];
     char sx[128];
-    mk_shape_str(sx, sizeof sx, x->ndim, x->shape);
+#define SX mk_shape_str(sx, sizeof sx, x->ndim, x->shape)
     if (c->a.ni != x->ndim)
-        return mk_err(c, "transpose expects a vector of size %d (the rank of input shape %s), "
+        return SX, mk_err(c, "transpose expects a vector of size %d (the rank of input shape %s), "
                       "but perm has %d entries", x->ndim, sx, c->a.ni);
     int seen[MK_MAXDIM] = {0};
     for (int i = 0; i < x->ndim; i++) {
         int64_t p = c->a.i[i];
-        if (p < 0 || p >= x->ndim) return mk_err(c, "perm[%d] = %lld is out of range [0, %d) for input shape %s",
+        if (p < 0 || p >= x->ndim) return SX, mk_err(c, "perm[%d] = %lld is out of range [0, %d) for input shape %s",
                                                  i, (long long)p, x->ndim, sx);
-        if (seen[p]) return mk_err(c, "perm has %lld more than once (input shape %s): not a permutation",
+        if (seen[p]) return SX, mk_err(c, "perm has %lld more than once (input shape %s): not a permutation",
                                    (long long)p, sx);
         seen[p] = 1;
         m->shape[i] = x->shape[p];
@@ -249,17 +276,16 @@ static int geom_broadcast_to(mk_call *c) {
     if (check_rank(c, nd) < 0) return -1;
     for (int i = 0; i < nd; i++) m->shape[i] = c->a.i[i];
     char sx[128], so[128];
-    mk_shape_str(sx, sizeof sx, x->ndim, x->shape);
-    mk_shape_str(so, sizeof so, nd, m->shape);
-    if (nd < x->ndim) return mk_err(c, "Unable to broadcast tensor of shape %s to tensor of shape %s", sx, so);
+#define SXO (mk_shape_str(sx, sizeof sx, x->ndim, x->shape), mk_shape_str(so, sizeof so, nd, m->shape))
+    if (nd < x->ndim) return SXO, mk_err(c, "Unable to broadcast tensor of shape %s to tensor of shape %s", sx, so);
     int off = nd - x->ndim;
     for (int i = 0; i < nd; i++) {
-        if (m->shape[i] < 0) return mk_err(c, "invalid target shape %s", so);
+        if (m->shape[i] < 0) return SXO, mk_err(c, "invalid target shape %s", so);
         if (i < off) { m->strides[i] = 0; continue; }
         int64_t d = x->shape[i - off];
         if (d == m->shape[i]) m->strides[i] = x->strides[i - off];
         else if (d == 1) m->strides[i] = 0;
-        else return mk_err(c, "Unable to broadcast tensor of shape %s to tensor of shape %s", sx, so);
+        else return SXO, mk_err(c, "Unable to broadcast tensor of shape %s to tensor of shape %s", sx, so);
     }
     m->dtype = x->dtype; m->ndim = nd;
     m->view = 1; m->view_of = 0; m->offset = x->offset;
@@ -288,34 +314,33 @@ typedef struct {
 static int slice_geom(mk_call *c, const mk_tensor *x, sgeom *g) {
     int nd = x->ndim;
     char sx[128];
-    mk_shape_str(sx, sizeof sx, nd, x->shape);
     if (c->a.ni != 3 * nd + 2)
-        return mk_err(c, "expects 3 * rank + 2 = %d int attributes for input shape %s, got %d",
+        return SX, mk_err(c, "expects 3 * rank + 2 = %d int attributes for input shape %s, got %d",
                       3 * nd + 2, sx, c->a.ni);
     int64_t newm = c->a.i[3 * nd], shrink = c->a.i[3 * nd + 1];
     if (newm < 0 || shrink < 0 || shrink >= ((int64_t)1 << nd))
-        return mk_err(c, "bad new_axis / shrink masks %lld / %lld for input shape %s",
+        return SX, mk_err(c, "bad new_axis / shrink masks %lld / %lld for input shape %s",
                       (long long)newm, (long long)shrink, sx);
     for (int d = 0; d < nd; d++) {
         int64_t b = c->a.i[3 * d], e = c->a.i[3 * d + 1], s = c->a.i[3 * d + 2], n = x->shape[d], len;
-        if (s == 0) return mk_err(c, "strides[%d] must be non-zero (input shape %s)", d, sx);
+        if (s == 0) return SX, mk_err(c, "strides[%d] must be non-zero (input shape %s)", d, sx);
         if (s > 0) len = e > b ? (e - b - 1) / s + 1 : 0;
         else len = b > e ? (b - e - 1) / (-s) + 1 : 0;
         if (len > 0) {
             int64_t last = b + (len - 1) * s;
             if (b < 0 || b >= n || last < 0 || last >= n)
-                return mk_err(c, "slice %lld:%lld:%lld of dimension %d is out of bounds for input shape %s",
+                return SX, mk_err(c, "slice %lld:%lld:%lld of dimension %d is out of bounds for input shape %s",
                               (long long)b, (long long)e, (long long)s, d, sx);
         }
         if ((shrink >> d) & 1 && len != 1)
-            return mk_err(c, "index %lld of dimension %d is out of bounds for input shape %s",
+            return SX, mk_err(c, "index %lld of dimension %d is out of bounds for input shape %s",
                           (long long)b, d, sx);
         g->begin[d] = b; g->len[d] = len; g->step[d] = s;
     }
     int nnew = __builtin_popcountll((unsigned long long)newm);
     int nent = nd + nnew;
     if (nent < 63 && (newm >> nent) != 0)
-        return mk_err(c, "bad new_axis mask %lld for input shape %s", (long long)newm, sx);
+        return SX, mk_err(c, "bad new_axis mask %lld for input shape %s", (long long)newm, sx);
     int d = 0, k = 0;
     for (int e = 0; e < nent; e++) {
         if ((newm >> e) & 1) {
@@ -439,30 +464,29 @@ static int k_concat(mk_call *c) {
 static int geom_split(mk_call *c) {
     mk_tensor *x = c->in[0];
     char sx[128];
-    mk_shape_str(sx, sizeof sx, x->ndim, x->shape);
-    if (c->a.ni < 1) return mk_err(c, "missing axis attribute");
-    if (x->ndim == 0) return mk_err(c, "cannot split a scalar");
+    if (c->a.ni < 1) return SX, mk_err(c, "missing axis attribute");
+    if (x->ndim == 0) return SX, mk_err(c, "cannot split a scalar");
     int ax;
     if (mk_norm_axis(c, c->a.i[0], x->ndim, &ax) < 0) return -1;
     int n = c->nout;
-    if (n < 1) return mk_err(c, "number of splits must be at least 1, got %d", n);
+    if (n < 1) return SX, mk_err(c, "number of splits must be at least 1, got %d", n);
     int64_t dim = x->shape[ax], start = 0;
     int64_t sizes_inline[MK_MAXATTR];
     if (c->a.ni == 1) {
-        if (dim % n) return mk_err(c, "Number of ways to split should evenly divide the split "
+        if (dim % n) return SX, mk_err(c, "Number of ways to split should evenly divide the split "
                                    "dimension, but got split_dim %d (size = %lld) and num_split %d "
                                    "(input shape %s)", ax, (long long)dim, n, sx);
     } else if (c->a.ni != n + 1) {
-        return mk_err(c, "%d sizes given for %d outputs", c->a.ni - 1, n);
+        return SX, mk_err(c, "%d sizes given for %d outputs", c->a.ni - 1, n);
     } else {
         int neg = -1;
         int64_t sum = 0;
         for (int k = 0; k < n; k++) {
             int64_t s = c->a.i[1 + k];
             if (s == -1) {
-                if (neg >= 0) return mk_err(c, "There can only be one -1 in the input sizes");
+                if (neg >= 0) return SX, mk_err(c, "There can only be one -1 in the input sizes");
                 neg = k;
-            } else if (s < 0) return mk_err(c, "split size %d is negative: %lld", k, (long long)s);
+            } else if (s < 0) return SX, mk_err(c, "split size %d is negative: %lld", k, (long long)s);
             else sum += s;
             sizes_inline[k] = s;
         }
@@ -483,7 +507,7 @@ static int geom_split(mk_call *c) {
     }
     return 0;
 bad:
-    return mk_err(c, "Determined shape must either match input shape along split_dim exactly if "
+    return SX, mk_err(c, "Determined shape must either match input shape along split_dim exactly if "
                   "fully specified, or be less than the size of the input along split_dim if not "
                   "fully specified (input shape %s, axis %d)", sx, ax);
 }
@@ -494,23 +518,22 @@ bad:
 static int infer_pad(mk_call *c) {
     mk_tensor *x = c->in[0];
     char sx[128];
-    mk_shape_str(sx, sizeof sx, x->ndim, x->shape);
     if (c->a.ni != 1 + 2 * x->ndim)
-        return mk_err(c, "paddings must be a matrix of shape [%d, 2] for input shape %s", x->ndim, sx);
+        return SX, mk_err(c, "paddings must be a matrix of shape [%d, 2] for input shape %s", x->ndim, sx);
     int64_t mode = c->a.i[0];
-    if (mode < 0 || mode > 2) return mk_err(c, "bad mode %lld", (long long)mode);
+    if (mode < 0 || mode > 2) return SX, mk_err(c, "bad mode %lld", (long long)mode);
     mk_meta *m = &c->meta[0];
     mk_meta_set(m, x->dtype, x->ndim, x->shape);
     for (int d = 0; d < x->ndim; d++) {
         int64_t a = c->a.i[1 + 2 * d], b = c->a.i[2 + 2 * d], n = x->shape[d];
         if (a < 0 || b < 0)
-            return mk_err(c, "Paddings must be non-negative: %lld %lld (dimension %d, input shape %s)",
+            return SX, mk_err(c, "Paddings must be non-negative: %lld %lld (dimension %d, input shape %s)",
                           (long long)a, (long long)b, d, sx);
         if (mode == 1 && (a > n - 1 || b > n - 1) && (a || b))
-            return mk_err(c, "paddings must be less than the dimension size: %lld, %lld not less than "
+            return SX, mk_err(c, "paddings must be less than the dimension size: %lld, %lld not less than "
                           "%lld (dimension %d, input shape %s)", (long long)a, (long long)b, (long long)n, d, sx);
         if (mode == 2 && (a > n || b > n))
-            return mk_err(c, "paddings must be no greater than the dimension size: %lld, %lld greater "
+            return SX, mk_err(c, "paddings must be no greater than the dimension size: %lld, %lld greater "
                           "than %lld (dimension %d, input shape %s)", (long long)a, (long long)b, (long long)n, d, sx);
         m->shape[d] = n + a + b;
     }
@@ -558,14 +581,13 @@ static int k_pad(mk_call *c) {
 static int infer_tile(mk_call *c) {
     mk_tensor *x = c->in[0];
     char sx[128];
-    mk_shape_str(sx, sizeof sx, x->ndim, x->shape);
     if (c->a.ni != x->ndim)
-        return mk_err(c, "Expected multiples argument to be a vector of length %d (input shape %s) "
+        return SX, mk_err(c, "Expected multiples argument to be a vector of length %d (input shape %s) "
                       "but got length %d", x->ndim, sx, c->a.ni);
     mk_meta *m = &c->meta[0];
     mk_meta_set(m, x->dtype, x->ndim, x->shape);
     for (int d = 0; d < x->ndim; d++) {
-        if (c->a.i[d] < 0) return mk_err(c, "Expected multiples[%d] >= 0, but got %lld (input shape %s)",
+        if (c->a.i[d] < 0) return SX, mk_err(c, "Expected multiples[%d] >= 0, but got %lld (input shape %s)",
                                          d, (long long)c->a.i[d], sx);
         m->shape[d] = x->shape[d] * c->a.i[d];
     }

@@ -40,6 +40,8 @@ def _t(x):
 
 def _tensors(values):
     """A list of inputs -> tensors of one dtype (the first tensor's; TF's rules otherwise)."""
+    if all(isinstance(v, _core.TensorBase) for v in values):
+        return values
     dtype = None
     for v in values:
         if isinstance(v, _core.TensorBase):
@@ -61,6 +63,9 @@ def _tensors(values):
 
 def _ints(v, what="shape"):
     """A shape-like (list, tuple, TensorShape, numpy array, 1-D int tensor, int) -> tuple of ints."""
+    tv = type(v)
+    if (tv is tuple or tv is list) and all(type(s) is int for s in v):
+        return v
     if isinstance(v, (int, np.integer)):
         return (int(v),)
     if isinstance(v, _core.TensorBase) or hasattr(v, "_as_tensor"):
@@ -116,10 +121,7 @@ def _zeros(shape, dtype_id):
 
 def reshape(tensor, shape, name=None):
     """tf.reshape: one entry of `shape` may be -1."""
-    t = _t(tensor)
-    if type(shape) is not tuple or not all(type(s) is int for s in shape):
-        shape = _ints(shape)
-    return C["reshape"](t, ints=shape)
+    return C["reshape"](_t(tensor), ints=_ints(shape))
 
 
 def transpose(a, perm=None, conjugate=False, name="transpose"):
@@ -249,38 +251,43 @@ def _index_item(k):
 
 
 def _key_ints(shape, items):
-    """Normalised int / slice / Ellipsis / None items -> strided_slice attributes."""
+    """Key items (int, slice, Ellipsis, None, or int-like) -> strided_slice attributes:
+    begin, end, stride per input dimension (as slice.indices), new-axis and shrink masks."""
     rank = len(shape)
-    n_ell = sum(1 for k in items if k is Ellipsis)
-    if n_ell > 1:
-        raise ValueError("an index can only have a single ellipsis ('...')")
-    n_used = sum(1 for k in items if k is not None and k is not Ellipsis)
+    n_used = 0
+    has_ell = False
+    for k in items:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            if has_ell:
+                raise ValueError("an index can only have a single ellipsis ('...')")
+            has_ell = True
+        else:
+            n_used += 1
     if n_used > rank:
         raise _Err(f"strided_slice: Index out of range using input dim {rank}; input has only "
                    f"{rank} dims (shape {_fmt(shape)}, key {tuple(items)!r})")
     ints = []
     newm = shrink = 0
     d = e = 0
-    fill = rank - n_used
-    if not n_ell:
-        items = list(items) + [Ellipsis]
     for k in items:
-        if k is Ellipsis:
-            for _ in range(fill):
-                ints += (0, shape[d], 1)
-                d += 1
-                e += 1
-            fill = 0
+        tk = type(k)
+        if tk is _slice:
+            ints += k.indices(shape[d])
         elif k is None:
             newm |= 1 << e
             e += 1
-        elif isinstance(k, _slice):
-            if k.step is not None and operator.index(k.step) == 0:
-                raise ValueError("slice step cannot be zero")
-            ints += k.indices(shape[d])
-            d += 1
-            e += 1
+            continue
+        elif k is Ellipsis:
+            for _ in range(rank - n_used):
+                ints += (0, shape[d], 1)
+                d += 1
+                e += 1
+            continue
         else:
+            if tk is not int:
+                k = _index_item(k)          # int-likes -> int; anything else: TypeError
             n = shape[d]
             i = k + n if k < 0 else k
             if not 0 <= i < n:
@@ -288,8 +295,11 @@ def _key_ints(shape, items):
                            f"(input shape {_fmt(shape)})")
             ints += (i, i + 1, 1)
             shrink |= 1 << d
-            d += 1
-            e += 1
+        d += 1
+        e += 1
+    while d < rank:
+        ints += (0, shape[d], 1)
+        d += 1
     ints.append(newm)
     ints.append(shrink)
     return ints
@@ -298,23 +308,8 @@ def _key_ints(shape, items):
 def getitem(tensor, key):
     """Tensor.__getitem__: ints (negative too), slices with any step, Ellipsis, None
     (tf.newaxis) and tuples of them, as numpy basic indexing.  A view."""
-    t = _t(tensor)
-    if type(key) is int:                          # fast path: t[i]
-        s = t._shape
-        if not s:
-            raise _Err("strided_slice: Index out of range using input dim 0; input has only 0 dims")
-        n = s[0]
-        i = key + n if key < 0 else key
-        if not 0 <= i < n:
-            raise _Err(f"strided_slice: slice index {key} of dimension 0 out of bounds "
-                       f"(input shape {_fmt(s)})")
-        ints = [i, i + 1, 1]
-        for m in s[1:]:
-            ints += (0, m, 1)
-        return C["strided_slice"](t, ints=ints + [0, 1])
-    items = key if isinstance(key, tuple) else (key,)
-    items = [_index_item(k) for k in items]
-    return C["strided_slice"](t, ints=_key_ints(t._shape, items))
+    t = tensor if isinstance(tensor, _core.TensorBase) else _t(tensor)
+    return C["strided_slice"](t, ints=_key_ints(t._shape, key if type(key) is tuple else (key,)))
 
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
