@@ -127,7 +127,7 @@ def boolean_mask(tensor, mask, axis=None, name=None):
     """tf.boolean_mask: the entries of tensor where mask (covering axes axis..axis+k) is
     True, flattened into one axis.  Eager only inside fit/tf.function (dynamic shape)."""
     tensor = _t(tensor)
-    mask = _t(mask, dtype_hint=_dt.bool)
+    mask = _t(mask)
     if mask._dtype_id != _dt.bool._id:
         raise TypeError(f"boolean_mask: mask must be a bool tensor, got {mask.dtype.name}")
     if mask.ndim == 0:
