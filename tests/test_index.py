@@ -492,3 +492,17 @@ def test_gradient_float32_and_nondiff():
         t.watch(x)
         idx = I.argsort(x, axis=0)
     assert t.gradient(idx, x) is None
+
+
+def test_top_k_heap_path_ties_and_nan():
+    """k > 32 and 4k <= n takes the heap path: same answers as a stable sort of -x."""
+    x = rng.integers(0, 7, size=(3, 400)).astype(np.float32)
+    x[0, ::37] = np.nan
+    for k in (33, 64, 100):
+        v, i = I.top_k(T(x), k)
+        ref = np.argsort(-x, axis=-1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(np.asarray(i), ref)
+        np.testing.assert_array_equal(np.asarray(v), np.take_along_axis(x, ref, -1))
+    xi = np.arange(400, dtype=np.int64)[None, :] % 50   # ascending runs: worst case for a buffer
+    np.testing.assert_array_equal(np.asarray(I.top_k(T(xi), 60).indices),
+                                  np.argsort(-xi, axis=-1, kind="stable")[:, :60])

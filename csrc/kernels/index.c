@@ -736,6 +736,11 @@ static int k_where_indices(mk_call *c) {
  *   are strictly greater (TF's rule: ties count as in).
  * ========================================================================== */
 
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 #define FNAN(x) isnan(x)
 #define INAN(x) 0
 
@@ -795,20 +800,44 @@ static int k_where_indices(mk_call *c) {
         }                                                                                     \
         return fail ? mk_err(c, "out of memory sorting %lld values", (long long)n) : 0;       \
     }                                                                                         \
+    /* better: a before b in top_k order (larger first, NaN last, ties: lower index) */       \
+    static inline int better_##SFX(const T *row, int32_t a, int32_t b) {                      \
+        return lt_##SFX(row[a], row[b], 1) || (!lt_##SFX(row[b], row[a], 1) && a < b);       \
+    }                                                                                         \
+    static void siftdown_##SFX(const T *row, int32_t *h, int64_t k, int64_t i) {              \
+        for (;;) {                                                                            \
+            int64_t l = 2 * i + 1, r = l + 1, w = i;                                          \
+            if (l < k && better_##SFX(row, h[w], h[l])) w = l;                                \
+            if (r < k && better_##SFX(row, h[w], h[r])) w = r;                                \
+            if (w == i) return;                                                               \
+            int32_t t = h[i]; h[i] = h[w]; h[w] = t;                                          \
+            i = w;                                                                            \
+        }                                                                                     \
+    }                                                                                         \
+    /* the k best of row in h[0..k), in order: a heap with the worst kept on top */           \
+    static void topk_heap_##SFX(const T *row, int64_t n, int64_t k, int32_t *h, int32_t *tmp) { \
+        for (int64_t j = 0; j < k; j++) h[j] = (int32_t)j;                                    \
+        for (int64_t i = k / 2 - 1; i >= 0; i--) siftdown_##SFX(row, h, k, i);               \
+        for (int64_t j = k; j < n; j++)                                                       \
+            if (better_##SFX(row, (int32_t)j, h[0])) { h[0] = (int32_t)j; siftdown_##SFX(row, h, k, 0); } \
+        qsort(h, (size_t)k, sizeof(int32_t), cmp_i32);                                        \
+        msort_##SFX(h, tmp, k, row, 1);                                                       \
+    }                                                                                         \
     static int topk_##SFX(mk_call *c, int64_t rows, int64_t n, int64_t k) {                   \
         const T *x = mk_data(c->in[0]);                                                       \
         T *v = mk_data(c->out[0]);                                                            \
         int32_t *ix = mk_data(c->out[1]);                                                     \
-        int fail = 0, small = k <= 32 && k < n;                                               \
-        int64_t bufn = small ? k : n;                                                         \
+        /* mode 0: insertion into a sorted buffer (small k); 1: heap; 2: full sort */         \
+        int fail = 0, mode = (k <= 32 && k < n) ? 0 : (k * 4 <= n ? 1 : 2);                  \
+        int64_t bufn = mode == 2 ? n : k;                                                     \
         _Pragma("omp parallel if (rows * n >= MK_PAR_MIN)")                                   \
         {                                                                                     \
-            int32_t *perm = malloc((size_t)bufn * 4 + 8), *tmp = small ? NULL : malloc((size_t)n * 4 + 8); \
+            int32_t *perm = malloc((size_t)bufn * 4 + 8), *tmp = malloc((size_t)bufn * 4 + 8); \
             _Pragma("omp for schedule(static)")                                               \
             for (int64_t r = 0; r < rows; r++) {                                              \
-                if (!perm || (!small && !tmp)) { fail = 1; continue; }                        \
+                if (!perm || !tmp) { fail = 1; continue; }                                    \
                 const T *row = x + r * n;                                                     \
-                if (small) {                                                                  \
+                if (mode == 0) {                                                              \
                     int64_t cnt = 0;                                                          \
                     for (int64_t j = 0; j < n; j++) {                                         \
                         T xv = row[j];                                                        \
@@ -819,6 +848,8 @@ static int k_where_indices(mk_call *c) {
                         while (pos > 0 && lt_##SFX(xv, row[perm[pos - 1]], 1)) { perm[pos] = perm[pos - 1]; pos--; } \
                         perm[pos] = (int32_t)j;                                               \
                     }                                                                         \
+                } else if (mode == 1) {                                                       \
+                    topk_heap_##SFX(row, n, k, perm, tmp);                                    \
                 } else {                                                                      \
                     for (int64_t j = 0; j < n; j++) perm[j] = (int32_t)j;                     \
                     msort_##SFX(perm, tmp, n, row, 1);                                        \
