@@ -75,6 +75,7 @@ void mk_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
 }
 
 int mk_is_contiguous(const mk_tensor *t) {
+    if (mk_numel(t) == 0) return 1;
     int64_t st = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {
         if (t->shape[i] != 1 && t->strides[i] != st) return 0;
