@@ -21,7 +21,8 @@
  * empty axis is an error; ties pick the first index, NaN counts as the largest
  * (argmax) / smallest (argmin) value, first NaN wins (as numpy).
  *
- * How the loops go (inputs are made dense with MK_OP_CONTIG): the input's axes
+ * How the loops go (a strided input is first copied densely inside the kernel,
+ * not through MK_OP_CONTIG, whose copy path in mk_exec double-releases): the input's axes
  * are grouped into runs of kept and reduced axes (size-1 axes dropped).  When the
  * innermost run is reduced ("rows", e.g. axis=-1) each output is a pairwise
  * (numpy-style, 8 lanes, blocks of 128) reduction over contiguous runs; outputs
@@ -166,12 +167,45 @@ static inline int64_t goff(int n, const int64_t *sz, const int64_t *st, int64_t 
     return off;
 }
 
+/* A dense copy of a strided input (kernel-side, no GIL needed): *buf is set
+ * when memory was allocated (free it); NULL + c->err when out of memory. */
+static const void *dense_data(mk_call *c, const mk_tensor *x, void **buf) {
+    *buf = NULL;
+    int64_t n = mk_numel(x);
+    if (n == 0 || mk_is_contiguous(x)) return mk_data(x);
+    int isz = mk_dtypes[x->dtype].itemsize;
+    char *o = malloc((size_t)n * isz);
+    if (!o) { mk_err(c, "out of memory copying a strided input"); return NULL; }
+    int64_t st[3][MK_MAXDIM];
+    mk_contiguous_strides(x->ndim, x->shape, st[0]);
+    memcpy(st[1], x->strides, sizeof(int64_t) * x->ndim);
+    mk_loop L;
+    mk_loop_init(&L, x->ndim, x->shape, 2, st);
+    int64_t rows = mk_loop_rows(&L), len = L.shape[L.ndim - 1], sa = L.st[1][L.ndim - 1];
+    const char *a = mk_data(x);
+    #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t off[3];
+        mk_loop_row(&L, r, off);
+        char *po = o + off[0] * isz;
+        const char *pa = a + off[1] * isz;
+        switch (isz) {
+        case 8: for (int64_t i = 0; i < len; i++) ((int64_t *)po)[i] = ((const int64_t *)pa)[i * sa]; break;
+        case 4: for (int64_t i = 0; i < len; i++) ((int32_t *)po)[i] = ((const int32_t *)pa)[i * sa]; break;
+        case 2: for (int64_t i = 0; i < len; i++) ((int16_t *)po)[i] = ((const int16_t *)pa)[i * sa]; break;
+        default: for (int64_t i = 0; i < len; i++) po[i] = pa[i * sa]; break;
+        }
+    }
+    *buf = o;
+    return o;
+}
+
 /* ---- the reduction template -----------------------------------------------
  * NM: name; T input, A accumulator, O output type; INIT: identity (an A);
  * MAP(x, S): input element -> A (S: the per-output shift, only logsumexp uses it);
  * COMB(a, b): combine two A; FINAL(a, S): A -> value stored (cast to O);
  * `cnt` (elements per output) is in scope for FINAL. */
-#define DEF_REDUCE(NM, T, A, O, INIT, MAP, COMB, FINAL)                                    \
+#define DEF_RUN_PAIRWISE(NM, T, A, INIT, MAP, COMB)                                         \
     static inline A NM##_comb(A a, A b) { return COMB(a, b); }                            \
     static A NM##_run(const T *p, int64_t n, double S) {                                  \
         (void)S;                                                                          \
@@ -196,7 +230,36 @@ static inline int64_t goff(int n, const int64_t *sz, const int64_t *st, int64_t 
         A a1 = NM##_run(p, h, S);                                                         \
         A a2 = NM##_run(p + h, n - h, S);                                                 \
         return NM##_comb(a1, a2);                                                         \
-    }                                                                                     \
+    }
+
+#define MK_PRAGMA(x) _Pragma(#x)
+
+/* max / min over a contiguous run: an OpenMP simd reduction (vmaxps) with a
+ * separate NaN flag, since the vector max does not propagate NaN. */
+#define DEF_RUN_MINMAX(NM, T, A, INIT, COMB, RED, ISF)                                       \
+    static inline A NM##_comb(A a, A b) { return COMB(a, b); }                            \
+    static A NM##_run(const T *p, int64_t n, double S) {                                  \
+        (void)S;                                                                          \
+        T m = INIT;                                                                       \
+        int nan = 0;                                                                      \
+        if (ISF) {                                                                        \
+            MK_PRAGMA(omp simd reduction(RED:m) reduction(|:nan))                          \
+            for (int64_t i = 0; i < n; i++) {                                             \
+                T b = p[i];                                                               \
+                m = RED##_SEL(b, m);                                                      \
+                nan |= b != b;                                                            \
+            }                                                                             \
+            if (nan) return (T)(ISF ? NAN : 0);                                           \
+            return m;                                                                     \
+        }                                                                                 \
+        MK_PRAGMA(omp simd reduction(RED:m))                                              \
+        for (int64_t i = 0; i < n; i++) { T b = p[i]; m = RED##_SEL(b, m); }              \
+        return m;                                                                         \
+    }
+#define max_SEL(b, m) ((b) > (m) ? (b) : (m))
+#define min_SEL(b, m) ((b) < (m) ? (b) : (m))
+
+#define DEF_REDUCE(NM, T, A, O, INIT, MAP, COMB, FINAL)                                    \
     static int NM##_rows(mk_call *c, const rplan *P, const T *in, O *out,                 \
                          const double *shift) {                                           \
         const int64_t nout = P->nout, rtot = P->rtot, L = P->inner, nch = P->nch;         \
@@ -208,11 +271,16 @@ static inline int64_t goff(int n, const int64_t *sz, const int64_t *st, int64_t 
         int64_t tasks = nout * nch;                                                       \
         _Pragma("omp parallel for schedule(static) if (P->par)")                          \
         for (int64_t t = 0; t < tasks; t++) {                                             \
-            int64_t o = t / nch, ch = t - o * nch;                                        \
-            int64_t j0 = rtot * ch / nch, j1 = rtot * (ch + 1) / nch;                     \
+            int64_t o = nch == 1 ? t : t / nch, ch = t - o * nch;                         \
             const T *base = in + goff(P->nk, P->ksz, P->kst, o);                          \
             double S = shift ? shift[o] : 0;                                              \
             (void)S;                                                                      \
+            if (nch == 1 && P->nr == 1) {         /* one contiguous run per output */     \
+                A acc = NM##_run(base, L, S);                                             \
+                out[o] = (O)(FINAL(acc, S));                                              \
+                continue;                                                                 \
+            }                                                                             \
+            int64_t j0 = rtot * ch / nch, j1 = rtot * (ch + 1) / nch;                     \
             A acc = INIT;                                                                 \
             for (int64_t j = j0; j < j1;) {                                               \
                 int64_t q = j / L, i = j - q * L, len = imin64(L - i, j1 - j);            \
@@ -306,8 +374,9 @@ static inline int64_t goff(int n, const int64_t *sz, const int64_t *st, int64_t 
 #define MAP_B(x, S) ((uint8_t)((x) != 0))
 #define COMB_ADD(a, b) ((a) + (b))
 #define COMB_MUL(a, b) ((a) * (b))
-#define COMB_FMAX(a, b) (((b) > (a) || (b) != (b)) ? (b) : (a))
-#define COMB_FMIN(a, b) (((b) < (a) || (b) != (b)) ? (b) : (a))
+/* branch-free (bitwise |) so that the 8-lane loops vectorise */
+#define COMB_FMAX(a, b) ((((b) > (a)) | ((b) != (b))) ? (b) : (a))
+#define COMB_FMIN(a, b) ((((b) < (a)) | ((b) != (b))) ? (b) : (a))
 #define COMB_IMAX(a, b) ((b) > (a) ? (b) : (a))
 #define COMB_IMIN(a, b) ((b) < (a) ? (b) : (a))
 #define COMB_OR(a, b) ((a) | (b))
@@ -316,37 +385,64 @@ static inline int64_t goff(int n, const int64_t *sz, const int64_t *st, int64_t 
 #define FIN_FMEAN(a, S) ((a) / (double)cnt)
 #define FIN_IMEAN(a, S) (cnt ? (int64_t)(a) / cnt : 0)
 
+DEF_RUN_PAIRWISE(sum_f32, float, double, 0.0, MAP_F, COMB_ADD)
 DEF_REDUCE(sum_f32, float, double, float, 0.0, MAP_F, COMB_ADD, FIN_ID)
+DEF_RUN_PAIRWISE(sum_f64, double, double, 0.0, MAP_F, COMB_ADD)
 DEF_REDUCE(sum_f64, double, double, double, 0.0, MAP_F, COMB_ADD, FIN_ID)
+DEF_RUN_PAIRWISE(sum_i32, int32_t, uint64_t, 0, MAP_I, COMB_ADD)
 DEF_REDUCE(sum_i32, int32_t, uint64_t, int32_t, 0, MAP_I, COMB_ADD, FIN_ID)
+DEF_RUN_PAIRWISE(sum_i64, int64_t, uint64_t, 0, MAP_I, COMB_ADD)
 DEF_REDUCE(sum_i64, int64_t, uint64_t, int64_t, 0, MAP_I, COMB_ADD, FIN_ID)
+DEF_RUN_PAIRWISE(sum_u8, uint8_t, uint64_t, 0, MAP_I, COMB_ADD)
 DEF_REDUCE(sum_u8, uint8_t, uint64_t, uint8_t, 0, MAP_I, COMB_ADD, FIN_ID)
 
+DEF_RUN_PAIRWISE(mean_f32, float, double, 0.0, MAP_F, COMB_ADD)
 DEF_REDUCE(mean_f32, float, double, float, 0.0, MAP_F, COMB_ADD, FIN_FMEAN)
+DEF_RUN_PAIRWISE(mean_f64, double, double, 0.0, MAP_F, COMB_ADD)
 DEF_REDUCE(mean_f64, double, double, double, 0.0, MAP_F, COMB_ADD, FIN_FMEAN)
+DEF_RUN_PAIRWISE(mean_i32, int32_t, uint64_t, 0, MAP_I, COMB_ADD)
 DEF_REDUCE(mean_i32, int32_t, uint64_t, int32_t, 0, MAP_I, COMB_ADD, FIN_IMEAN)
+DEF_RUN_PAIRWISE(mean_i64, int64_t, uint64_t, 0, MAP_I, COMB_ADD)
 DEF_REDUCE(mean_i64, int64_t, uint64_t, int64_t, 0, MAP_I, COMB_ADD, FIN_IMEAN)
+DEF_RUN_PAIRWISE(mean_u8, uint8_t, uint64_t, 0, MAP_I, COMB_ADD)
 DEF_REDUCE(mean_u8, uint8_t, uint64_t, uint8_t, 0, MAP_I, COMB_ADD, FIN_IMEAN)
 
+DEF_RUN_PAIRWISE(prod_f32, float, double, 1.0, MAP_F, COMB_MUL)
 DEF_REDUCE(prod_f32, float, double, float, 1.0, MAP_F, COMB_MUL, FIN_ID)
+DEF_RUN_PAIRWISE(prod_f64, double, double, 1.0, MAP_F, COMB_MUL)
 DEF_REDUCE(prod_f64, double, double, double, 1.0, MAP_F, COMB_MUL, FIN_ID)
+DEF_RUN_PAIRWISE(prod_i32, int32_t, uint64_t, 1, MAP_I, COMB_MUL)
 DEF_REDUCE(prod_i32, int32_t, uint64_t, int32_t, 1, MAP_I, COMB_MUL, FIN_ID)
+DEF_RUN_PAIRWISE(prod_i64, int64_t, uint64_t, 1, MAP_I, COMB_MUL)
 DEF_REDUCE(prod_i64, int64_t, uint64_t, int64_t, 1, MAP_I, COMB_MUL, FIN_ID)
+DEF_RUN_PAIRWISE(prod_u8, uint8_t, uint64_t, 1, MAP_I, COMB_MUL)
 DEF_REDUCE(prod_u8, uint8_t, uint64_t, uint8_t, 1, MAP_I, COMB_MUL, FIN_ID)
 
+DEF_RUN_MINMAX(max_f32, float, float, -INFINITY, COMB_FMAX, max, 1)
 DEF_REDUCE(max_f32, float, float, float, -INFINITY, MAP_ID, COMB_FMAX, FIN_ID)
+DEF_RUN_MINMAX(max_f64, double, double, -INFINITY, COMB_FMAX, max, 1)
 DEF_REDUCE(max_f64, double, double, double, -INFINITY, MAP_ID, COMB_FMAX, FIN_ID)
+DEF_RUN_MINMAX(max_i32, int32_t, int32_t, INT32_MIN, COMB_IMAX, max, 0)
 DEF_REDUCE(max_i32, int32_t, int32_t, int32_t, INT32_MIN, MAP_ID, COMB_IMAX, FIN_ID)
+DEF_RUN_MINMAX(max_i64, int64_t, int64_t, INT64_MIN, COMB_IMAX, max, 0)
 DEF_REDUCE(max_i64, int64_t, int64_t, int64_t, INT64_MIN, MAP_ID, COMB_IMAX, FIN_ID)
+DEF_RUN_MINMAX(max_u8, uint8_t, uint8_t, 0, COMB_IMAX, max, 0)
 DEF_REDUCE(max_u8, uint8_t, uint8_t, uint8_t, 0, MAP_ID, COMB_IMAX, FIN_ID)
 
+DEF_RUN_MINMAX(min_f32, float, float, INFINITY, COMB_FMIN, min, 1)
 DEF_REDUCE(min_f32, float, float, float, INFINITY, MAP_ID, COMB_FMIN, FIN_ID)
+DEF_RUN_MINMAX(min_f64, double, double, INFINITY, COMB_FMIN, min, 1)
 DEF_REDUCE(min_f64, double, double, double, INFINITY, MAP_ID, COMB_FMIN, FIN_ID)
+DEF_RUN_MINMAX(min_i32, int32_t, int32_t, INT32_MAX, COMB_IMIN, min, 0)
 DEF_REDUCE(min_i32, int32_t, int32_t, int32_t, INT32_MAX, MAP_ID, COMB_IMIN, FIN_ID)
+DEF_RUN_MINMAX(min_i64, int64_t, int64_t, INT64_MAX, COMB_IMIN, min, 0)
 DEF_REDUCE(min_i64, int64_t, int64_t, int64_t, INT64_MAX, MAP_ID, COMB_IMIN, FIN_ID)
+DEF_RUN_MINMAX(min_u8, uint8_t, uint8_t, 255, COMB_IMIN, min, 0)
 DEF_REDUCE(min_u8, uint8_t, uint8_t, uint8_t, 255, MAP_ID, COMB_IMIN, FIN_ID)
 
+DEF_RUN_PAIRWISE(any_b, uint8_t, uint8_t, 0, MAP_B, COMB_OR)
 DEF_REDUCE(any_b, uint8_t, uint8_t, uint8_t, 0, MAP_B, COMB_OR, FIN_ID)
+DEF_RUN_PAIRWISE(all_b, uint8_t, uint8_t, 1, MAP_B, COMB_AND)
 DEF_REDUCE(all_b, uint8_t, uint8_t, uint8_t, 1, MAP_B, COMB_AND, FIN_ID)
 
 /* logsumexp = s + log(sum(exp(x - s))), s = max where finite, else 0 (as TF) */
@@ -354,9 +450,13 @@ DEF_REDUCE(all_b, uint8_t, uint8_t, uint8_t, 1, MAP_B, COMB_AND, FIN_ID)
 #define MAP_EXP_F(x, S) ((double)expf((x) - (float)(S)))
 #define MAP_EXP_D(x, S) (exp((x) - (S)))
 #define FIN_LSE(a, S) (log(a) + (S))
+DEF_RUN_MINMAX(lsemax_f32, float, float, -INFINITY, COMB_FMAX, max, 1)
 DEF_REDUCE(lsemax_f32, float, float, double, -INFINITY, MAP_ID, COMB_FMAX, FIN_SHIFT)
+DEF_RUN_MINMAX(lsemax_f64, double, double, -INFINITY, COMB_FMAX, max, 1)
 DEF_REDUCE(lsemax_f64, double, double, double, -INFINITY, MAP_ID, COMB_FMAX, FIN_SHIFT)
+DEF_RUN_PAIRWISE(lse_f32, float, double, 0.0, MAP_EXP_F, COMB_ADD)
 DEF_REDUCE(lse_f32, float, double, float, 0.0, MAP_EXP_F, COMB_ADD, FIN_LSE)
+DEF_RUN_PAIRWISE(lse_f64, double, double, 0.0, MAP_EXP_D, COMB_ADD)
 DEF_REDUCE(lse_f64, double, double, double, 0.0, MAP_EXP_D, COMB_ADD, FIN_LSE)
 
 typedef int (*red_fn)(mk_call *, const rplan *, const void *, void *, const double *);
@@ -373,7 +473,12 @@ static int run_reduce(mk_call *c, red_fn f32, red_fn f64, red_fn i32, red_fn i64
     case MK_U8: case MK_BOOL: f = u8; break;
     }
     if (!f) return mk_err(c, "unsupported dtype %s", mk_dtypes[c->in[0]->dtype].name);
-    return f(c, &P, mk_data(c->in[0]), mk_data(c->out[0]), NULL);
+    void *buf;
+    const void *x = dense_data(c, c->in[0], &buf);
+    if (!x) return -1;
+    int rc = f(c, &P, x, mk_data(c->out[0]), NULL);
+    free(buf);
+    return rc;
 }
 
 static int k_sum(mk_call *c) { return run_reduce(c, sum_f32, sum_f64, sum_i32, sum_i64, sum_u8); }
@@ -391,11 +496,14 @@ static int k_logsumexp(mk_call *c) {
     double *sh = malloc(sizeof(double) * P.nout);
     if (!sh) return mk_err(c, "out of memory");
     int f32 = c->in[0]->dtype == MK_F32;
-    const void *x = mk_data(c->in[0]);
+    void *buf;
+    const void *x = dense_data(c, c->in[0], &buf);
+    if (!x) { free(sh); return -1; }
     int rc = f32 ? lsemax_f32(c, &P, x, sh, NULL) : lsemax_f64(c, &P, x, sh, NULL);
     if (rc == 0) rc = f32 ? lse_f32(c, &P, x, mk_data(c->out[0]), sh)
                           : lse_f64(c, &P, x, mk_data(c->out[0]), sh);
     free(sh);
+    free(buf);
     return rc;
 }
 
@@ -436,17 +544,18 @@ static int infer_arg(mk_call *c) {
 #define ARG_IMAX(x, b) ((x) > (b))
 #define ARG_IMIN(x, b) ((x) < (b))
 
-#define DEF_ARG(NM, T, I, BETTER)                                                          \
+#define DEF_ARG(NM, T, I, BETTER, RUN)                                                     \
     static void NM(const T *x, I *out, int64_t outer, int64_t n, int64_t inner) {         \
         int64_t total = outer * n * inner;                                                \
         if (inner == 1) {                                                                 \
+            /* a vectorised max/min (NaN-aware), then the first index holding it */       \
             _Pragma("omp parallel for schedule(static) if (total >= MK_PAR_MIN)")         \
             for (int64_t o = 0; o < outer; o++) {                                         \
                 const T *p = x + o * n;                                                   \
-                T b = p[0];                                                               \
+                T b = RUN(p, n, 0);                                                       \
                 int64_t bi = 0;                                                           \
-                for (int64_t i = 1; i < n; i++)                                           \
-                    if (BETTER(p[i], b)) { b = p[i]; bi = i; }                            \
+                if (b != b) { while (p[bi] == p[bi]) bi++; }                              \
+                else { while (p[bi] != b) bi++; }                                         \
                 out[o] = (I)bi;                                                           \
             }                                                                             \
             return;                                                                       \
@@ -472,12 +581,17 @@ static int infer_arg(mk_call *c) {
         }                                                                                 \
     }
 
-#define DEF_ARG_ALL(NM, BF, BI)                                                            \
-    DEF_ARG(NM##_f32_i64, float, int64_t, BF) DEF_ARG(NM##_f32_i32, float, int32_t, BF)   \
-    DEF_ARG(NM##_f64_i64, double, int64_t, BF) DEF_ARG(NM##_f64_i32, double, int32_t, BF) \
-    DEF_ARG(NM##_i32_i64, int32_t, int64_t, BI) DEF_ARG(NM##_i32_i32, int32_t, int32_t, BI) \
-    DEF_ARG(NM##_i64_i64, int64_t, int64_t, BI) DEF_ARG(NM##_i64_i32, int64_t, int32_t, BI) \
-    DEF_ARG(NM##_u8_i64, uint8_t, int64_t, BI) DEF_ARG(NM##_u8_i32, uint8_t, int32_t, BI)  \
+#define DEF_ARG_ALL(NM, BF, BI, R)                                                         \
+    DEF_ARG(NM##_f32_i64, float, int64_t, BF, R##_f32_run)                                \
+    DEF_ARG(NM##_f32_i32, float, int32_t, BF, R##_f32_run)                                \
+    DEF_ARG(NM##_f64_i64, double, int64_t, BF, R##_f64_run)                               \
+    DEF_ARG(NM##_f64_i32, double, int32_t, BF, R##_f64_run)                               \
+    DEF_ARG(NM##_i32_i64, int32_t, int64_t, BI, R##_i32_run)                              \
+    DEF_ARG(NM##_i32_i32, int32_t, int32_t, BI, R##_i32_run)                              \
+    DEF_ARG(NM##_i64_i64, int64_t, int64_t, BI, R##_i64_run)                              \
+    DEF_ARG(NM##_i64_i32, int64_t, int32_t, BI, R##_i64_run)                              \
+    DEF_ARG(NM##_u8_i64, uint8_t, int64_t, BI, R##_u8_run)                                \
+    DEF_ARG(NM##_u8_i32, uint8_t, int32_t, BI, R##_u8_run)                                \
     static int k_##NM(mk_call *c) {                                                       \
         mk_tensor *x = c->in[0];                                                          \
         int ax = 0;                                                                       \
@@ -486,8 +600,9 @@ static int infer_arg(mk_call *c) {
         split3(x, ax, &outer, &n, &inner);                                                \
         if (outer * inner == 0) return 0;                                                 \
         int o64 = c->out[0]->dtype == MK_I64;                                             \
-        void *o = mk_data(c->out[0]);                                                     \
-        const void *p = mk_data(x);                                                       \
+        void *o = mk_data(c->out[0]), *buf;                                               \
+        const void *p = dense_data(c, x, &buf);                                           \
+        if (!p) return -1;                                                                \
         switch (x->dtype) {                                                               \
         case MK_F32: o64 ? NM##_f32_i64(p, o, outer, n, inner) : NM##_f32_i32(p, o, outer, n, inner); break; \
         case MK_F64: o64 ? NM##_f64_i64(p, o, outer, n, inner) : NM##_f64_i32(p, o, outer, n, inner); break; \
@@ -495,13 +610,14 @@ static int infer_arg(mk_call *c) {
         case MK_I64: o64 ? NM##_i64_i64(p, o, outer, n, inner) : NM##_i64_i32(p, o, outer, n, inner); break; \
         case MK_U8: case MK_BOOL:                                                         \
             o64 ? NM##_u8_i64(p, o, outer, n, inner) : NM##_u8_i32(p, o, outer, n, inner); break; \
-        default: return mk_err(c, "unsupported dtype %s", mk_dtypes[x->dtype].name);     \
+        default: free(buf); return mk_err(c, "unsupported dtype %s", mk_dtypes[x->dtype].name); \
         }                                                                                 \
+        free(buf);                                                                        \
         return 0;                                                                         \
     }
 
-DEF_ARG_ALL(argmax, ARG_FMAX, ARG_IMAX)
-DEF_ARG_ALL(argmin, ARG_FMIN, ARG_IMIN)
+DEF_ARG_ALL(argmax, ARG_FMAX, ARG_IMAX, max)
+DEF_ARG_ALL(argmin, ARG_FMIN, ARG_IMIN, min)
 
 /* ---- cumsum -------------------------------------------------------------- */
 
@@ -568,23 +684,25 @@ static int k_cumsum(mk_call *c) {
     int64_t outer, n, inner;
     split3(x, ax, &outer, &n, &inner);
     if (outer * n * inner == 0) return 0;
-    const void *p = mk_data(x);
-    void *o = mk_data(c->out[0]);
+    void *o = mk_data(c->out[0]), *buf;
+    const void *p = dense_data(c, x, &buf);
+    if (!p) return -1;
     switch (x->dtype) {
     case MK_F32: cumsum_f32(p, o, outer, n, inner, excl, rev); break;
     case MK_F64: cumsum_f64(p, o, outer, n, inner, excl, rev); break;
     case MK_I32: cumsum_i32(p, o, outer, n, inner, excl, rev); break;
     case MK_I64: cumsum_i64(p, o, outer, n, inner, excl, rev); break;
     case MK_U8: cumsum_u8(p, o, outer, n, inner, excl, rev); break;
-    default: return mk_err(c, "unsupported dtype %s", mk_dtypes[x->dtype].name);
+    default: free(buf); return mk_err(c, "unsupported dtype %s", mk_dtypes[x->dtype].name);
     }
+    free(buf);
     return 0;
 }
 
 /* ---- registration ---------------------------------------------------------- */
 
 #define REG(ID, infer, kern, fl) \
-    mk_ops[MK_OP_##ID] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG | (fl), infer, {kern}}
+    mk_ops[MK_OP_##ID] = (mk_opdef){NULL, 1, 1, (fl), infer, {kern}}
 
 void mk_register_reduce(void) {
     REG(REDUCE_SUM, infer_reduce_num, k_sum, 0);
