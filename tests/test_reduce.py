@@ -315,3 +315,219 @@ def test_reduce_errors():
         C["reduce_any"](x)
     with pytest.raises(K.InvalidArgumentError, match="reduce_logsumexp.*floating.*int32"):
         C["reduce_logsumexp"](T(np.zeros(3, np.int32)))
+
+
+# ---- the public api ------------------------------------------------------------
+
+from minikeras import tf  # noqa: E402
+from minikeras.engine.api import reduce as R  # noqa: E402
+
+HAS_SHAPE = "reshape" in C and "broadcast_to" in C
+need_shape = pytest.mark.skipif(not HAS_SHAPE, reason="needs the shape family (reshape, broadcast_to)")
+
+
+def test_api_axis_forms():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for axis in [None, 0, -1, [0, 2], (1, -1), np.array([2, 0]), [], tf.constant([0, 1])]:
+        ax = None if axis is None else tuple(int(a) for a in np.asarray(axis).reshape(-1))
+        for kd in (False, True):
+            np.testing.assert_allclose(R.reduce_sum(x, axis, kd), np.sum(x, axis=ax, keepdims=kd))
+            np.testing.assert_allclose(R.reduce_mean(tf.constant(x), axis=axis, keepdims=kd),
+                                       np.mean(x, axis=ax, keepdims=kd), rtol=1e-6)
+            np.testing.assert_allclose(R.reduce_max(x, axis, kd), np.max(x, axis=ax, keepdims=kd))
+            np.testing.assert_allclose(R.reduce_min(x, axis, kd), np.min(x, axis=ax, keepdims=kd))
+    assert R.reduce_sum([1, 2, 3]).dtype == tf.int32
+    assert float(R.reduce_mean([1.0, 2.0])) == 1.5
+    assert int(R.reduce_mean([1, 2])) == 1                       # integer mean, as TF
+    assert bool(R.reduce_any([False, True])) and not bool(R.reduce_all([False, True]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"reduce_sum.*Invalid reduction dimension 3.*\[2, 3, 4\]"):
+        R.reduce_sum(x, axis=3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid reduction dimension"):
+        R.reduce_max(np.float32(1.0), axis=0)
+    with pytest.raises(TypeError):
+        R.reduce_sum(x, axis=1.5)
+
+
+def test_api_composites():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((4, 5, 6)).astype(np.float32)
+    x64 = x.astype(np.float64)
+    for axis in [None, 1, [0, 2], -1]:
+        ax = None if axis is None else tuple(np.atleast_1d(axis))
+        for kd in (False, True):
+            np.testing.assert_allclose(R.reduce_variance(x, axis, kd), np.var(x64, axis=ax, keepdims=kd), rtol=1e-5)
+            np.testing.assert_allclose(R.reduce_std(x, axis, kd), np.std(x64, axis=ax, keepdims=kd), rtol=1e-5)
+            np.testing.assert_allclose(R.reduce_euclidean_norm(x, axis, kd),
+                                       np.sqrt(np.sum(x64 ** 2, axis=ax, keepdims=kd)), rtol=1e-5)
+            m = np.max(x64, axis=ax, keepdims=True)
+            lse = np.log(np.sum(np.exp(x64 - m), axis=ax, keepdims=True)) + m
+            np.testing.assert_allclose(R.reduce_logsumexp(x, axis, kd),
+                                       lse if kd else np.squeeze(lse, ax), rtol=1e-5)
+    assert int(R.reduce_euclidean_norm(np.array([3, 4, 1], np.int32))) == 5
+    with pytest.raises(TypeError):
+        R.reduce_variance(np.array([1, 2], np.int32))
+    np.testing.assert_allclose(R.reduce_prod(x[:2, :2, :2], [0, 1]), np.prod(x[:2, :2, :2], (0, 1)), rtol=1e-6)
+
+
+def test_api_argmax_cumsum_count_nonzero():
+    x = np.array([[1, 5, 5], [7, 0, 7]], np.float32)
+    assert R.argmax(x).dtype == tf.int64
+    np.testing.assert_array_equal(R.argmax(x), [1, 0, 1])            # axis None -> 0
+    np.testing.assert_array_equal(R.argmax(x, axis=1), [1, 0])
+    np.testing.assert_array_equal(R.argmin(x, -1, output_type=tf.int32), [0, 1])
+    assert R.argmin(x, 1, output_type=tf.int32).dtype == tf.int32
+    assert R.argmax(x, axis=tf.constant(1)).numpy().tolist() == [1, 0]
+    with pytest.raises(TypeError):
+        R.argmax(x, output_type=tf.float32)
+    np.testing.assert_array_equal(R.cumsum(x, axis=1), np.cumsum(x, 1))
+    np.testing.assert_array_equal(R.cumsum([1, 2, 3], exclusive=True), [0, 1, 3])
+    np.testing.assert_array_equal(R.cumsum([1, 2, 3], reverse=True), [6, 5, 3])
+    np.testing.assert_array_equal(R.cumsum([1, 2, 3], exclusive=True, reverse=True), [5, 3, 0])
+    c = R.count_nonzero(x)
+    assert c.dtype == tf.int64 and int(c) == 5
+    np.testing.assert_array_equal(R.count_nonzero(x, axis=0, keepdims=True), [[2, 1, 2]])
+    assert R.count_nonzero([True, False, True], dtype=tf.int32).dtype == tf.int32
+    assert int(R.count_nonzero(np.array([0, 3, 0, 2], np.uint8))) == 2
+
+
+def test_api_norm():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4, 5)).astype(np.float64)
+    v = x[0, 0]
+    np.testing.assert_allclose(R.norm(v), np.linalg.norm(v))
+    np.testing.assert_allclose(R.norm(x), np.sqrt(np.sum(x ** 2)))              # all entries
+    for o in [1, 2, np.inf, 3, 0.5, "euclidean"]:
+        no = 2 if o == "euclidean" else o
+        np.testing.assert_allclose(R.norm(x, ord=o, axis=-1), np.linalg.norm(x, ord=no, axis=-1), rtol=1e-12)
+        np.testing.assert_allclose(R.norm(x, ord=o, axis=1, keepdims=True),
+                                   np.linalg.norm(x, ord=no, axis=1, keepdims=True), rtol=1e-12)
+    for o in ["fro", "euclidean", 1, np.inf]:
+        no = "fro" if o == "euclidean" else o
+        for ax in [(1, 2), (-1, 0), (2, 1)]:
+            for kd in (False, True):
+                np.testing.assert_allclose(R.norm(x, ord=o, axis=ax, keepdims=kd),
+                                           np.linalg.norm(x, ord=no, axis=ax, keepdims=kd), rtol=1e-12)
+    with pytest.raises(ValueError):
+        R.norm(x, ord=-1, axis=1)
+    with pytest.raises(ValueError):
+        R.norm(x, ord="nuc", axis=(0, 1))
+    with pytest.raises(ValueError):
+        R.norm(x, axis=(1, 1))
+
+
+def test_api_moments_and_nanmean():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((8, 3, 4)).astype(np.float32)
+    for axes, kd in [([0], False), ([0, 1, 2], False), ([0, 2], True), ([-1], True)]:
+        m, v = R.moments(x, axes, keepdims=kd)
+        np.testing.assert_allclose(m, np.mean(x, tuple(axes), keepdims=kd), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(v, np.var(x.astype(np.float64), tuple(axes), keepdims=kd), rtol=1e-5)
+    m, v = R.moments(x.astype(np.float16), [0])
+    assert m.dtype == tf.float16 and v.dtype == tf.float16
+    a = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]], np.float32)
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        np.testing.assert_allclose(R.nanmean(a, axis=1), np.nanmean(a, axis=1))
+        np.testing.assert_allclose(R.nanmean(a, axis=0, keepdims=True), np.nanmean(a, axis=0, keepdims=True))
+    assert float(R.nanmean(a)) == 2.0
+    assert np.isnan(float(R.nanmean(np.array([np.nan], np.float32))))
+    r = R.nanmean(np.array([1, 2], np.int32))
+    assert r.dtype == tf.float64 and float(r) == 1.5
+    assert R.nanmean(a, dtype=tf.float64).dtype == tf.float64
+
+
+# ---- gradients --------------------------------------------------------------------
+
+def gcheck(fn, arrays, atol=1e-6, rtol=1e-4):
+    """tape gradients against central differences, with random output weights fed in
+    as output_gradients (d<fn, w>/dx)."""
+    from tests.gradcheck import numeric_grad
+    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    ts = [tf.constant(a) for a in arrays]
+    with tf.GradientTape() as tape:
+        for t in ts:
+            tape.watch(t)
+        out = fn(*ts)
+    w = np.random.default_rng(0).uniform(0.5, 1.5, size=tuple(out.shape))
+    analytic = tape.gradient(out, ts, output_gradients=tf.constant(w))
+    numeric = numeric_grad(fn, arrays, w)
+    for k, (ga, gn) in enumerate(zip(analytic, numeric)):
+        ga = np.zeros_like(gn) if ga is None else np.asarray(ga)
+        np.testing.assert_allclose(ga, gn, atol=atol, rtol=rtol,
+                                   err_msg=f"gradient of input {k} differs from finite differences")
+
+
+GRAD_CASES = [((5,), None), ((3, 4), 0), ((3, 4), 1), ((3, 4), None), ((2, 3, 4), [0, 2]),
+              ((2, 3, 4), -2), ((2, 1, 3), [1]), ((3, 4), [])]
+
+
+@need_shape
+@pytest.mark.parametrize("fn", [R.reduce_sum, R.reduce_mean, R.reduce_max, R.reduce_min,
+                                R.reduce_prod, R.reduce_logsumexp, R.reduce_variance, R.reduce_std,
+                                R.reduce_euclidean_norm])
+def test_reduce_gradients(fn):
+    rng = np.random.default_rng(10)
+    for shape, axis in GRAD_CASES:
+        x = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1, 1], size=shape)
+        for kd in (False, True):
+            gcheck(lambda t: fn(t, axis=axis, keepdims=kd), [x])
+
+
+@need_shape
+def test_max_gradient_splits_ties():
+    x = tf.constant(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = R.reduce_max(x, axis=1)
+    np.testing.assert_allclose(tape.gradient(y, x), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+
+
+@need_shape
+def test_prod_gradient_with_zeros():
+    for row in ([2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [2.0, 5.0, 3.0]):
+        gcheck(lambda t: R.reduce_prod(t, axis=1), [np.array([row, [1.5, -2.0, 0.5]])])
+
+
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_cumsum_gradient(exclusive, reverse):
+    x = np.random.default_rng(11).standard_normal((3, 4))
+    for axis in (0, 1, -1):
+        gcheck(lambda t: R.cumsum(t, axis=axis, exclusive=exclusive, reverse=reverse), [x])
+
+
+@need_shape
+def test_composite_gradients():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((4, 3))
+    gcheck(lambda t: R.moments(t, [0])[0], [x])
+    gcheck(lambda t: R.moments(t, [0, 1], keepdims=True)[1], [x])
+    gcheck(lambda t: R.norm(t, axis=1), [x])
+    gcheck(lambda t: R.norm(t, ord=1, axis=(0, 1)), [x])
+    gcheck(lambda t: R.norm(t, ord=3, axis=0), [x])
+    xn = x.copy()
+    xn[0, 1] = np.nan
+    gcheck(lambda t: R.nanmean(t, axis=0), [x])
+
+
+@need_shape
+def test_second_derivative_of_logsumexp():
+    x = tf.constant(np.array([0.3, -1.2, 2.0]))
+    with tf.GradientTape() as t2:
+        t2.watch(x)
+        with tf.GradientTape() as t1:
+            t1.watch(x)
+            y = R.reduce_logsumexp(x)
+        g = t1.gradient(y, x)          # softmax(x)
+        s = R.reduce_sum(g * g)
+    h = t2.gradient(s, x)
+    p = np.exp(x.numpy() - np.log(np.sum(np.exp(x.numpy()))))
+    # d/dx sum(p^2) = 2 (p^2 - p * sum(p^2))
+    np.testing.assert_allclose(h, 2 * (p * p - p * np.sum(p * p)), rtol=1e-10)
+
+
+def test_argmax_not_differentiable():
+    x = tf.constant(np.array([1.0, 3.0]))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        i = R.argmax(x)
+    assert tape.gradient(i, x) is None
