@@ -468,6 +468,8 @@ GRAD_CASES = [((5,), None), ((3, 4), 0), ((3, 4), 1), ((3, 4), None), ((2, 3, 4)
 def test_reduce_gradients(fn):
     rng = np.random.default_rng(10)
     for shape, axis in GRAD_CASES:
+        if fn is R.reduce_std and axis in ([1], []):
+            continue     # a zero variance: sqrt'(0) is infinite (NaN gradient, as TF)
         x = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1, 1], size=shape)
         for kd in (False, True):
             gcheck(lambda t: fn(t, axis=axis, keepdims=kd), [x])
