@@ -34,6 +34,7 @@
  * are few of them, over row ranges.  float32 sums, means, products and
  * logsumexp accumulate in double; integer sums/products in uint64 (wrapping). */
 #include "loops.h"
+#include "vmath.h"
 #include <math.h>
 #include <stdlib.h>
 #ifdef _OPENMP
@@ -447,7 +448,7 @@ DEF_REDUCE(all_b, uint8_t, uint8_t, uint8_t, 1, MAP_B, COMB_AND, FIN_ID)
 
 /* logsumexp = s + log(sum(exp(x - s))), s = max where finite, else 0 (as TF) */
 #define FIN_SHIFT(a, S) (isfinite((double)(a)) ? (double)(a) : 0.0)
-#define MAP_EXP_F(x, S) ((double)expf((x) - (float)(S)))
+#define MAP_EXP_F(x, S) ((double)mk_expf((x) - (float)(S)))
 #define MAP_EXP_D(x, S) (exp((x) - (S)))
 #define FIN_LSE(a, S) (log(a) + (S))
 DEF_RUN_MINMAX(lsemax_f32, float, float, -INFINITY, COMB_FMAX, max, 1)
