@@ -533,3 +533,22 @@ def test_argmax_not_differentiable():
         tape.watch(x)
         i = R.argmax(x)
     assert tape.gradient(i, x) is None
+
+
+@pytest.mark.skipif("transpose" not in C, reason="needs the shape family (transpose)")
+def test_strided_inputs():
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((6, 5, 4)).astype(np.float32)
+    for perm in [(1, 0, 2), (2, 1, 0), (0, 2, 1)]:
+        xt = C["transpose"](T(x), ints=perm)
+        ref = np.transpose(x, perm)
+        for axes in [None, (0,), (2,), (0, 2)]:
+            mask = (0, 0, 1) if axes is None else (0, sum(1 << a for a in axes))
+            for op, f in [("reduce_sum", np.sum), ("reduce_max", np.max), ("reduce_min", np.min)]:
+                np.testing.assert_allclose(A(C[op](xt, ints=mask)), f(ref, axis=axes), rtol=1e-5, atol=1e-6)
+        for ax in range(3):
+            np.testing.assert_array_equal(A(C["argmax"](xt, ints=(ax,))), np.argmax(ref, ax))
+            np.testing.assert_allclose(A(C["cumsum"](xt, ints=(ax, 0, 0))), np.cumsum(ref, ax), rtol=1e-5, atol=1e-5)
+        big = rng.standard_normal((300, 200))
+        bt = C["transpose"](T(big), ints=(1, 0))
+        np.testing.assert_allclose(A(C["reduce_sum"](bt, ints=(0, 1))), big.sum(1), rtol=1e-12)
