@@ -114,7 +114,8 @@ static int truth(mk_tensor *t) {
 
 /* Run the nodes of g.  Called without the GIL; takes it only for Python nodes.
  * Returns 0, or -1 with *err set to a static or node-owned message. */
-static int graph_run_nodes(mk_graph *g, const char **err);
+static int graph_run_range(mk_graph *g, Py_ssize_t from, Py_ssize_t to, const char **err);
+#define graph_run_nodes(g, err) graph_run_range((g), 0, (g)->n, (err))
 
 static int graph_run_with(mk_graph *g, PyObject *in_list, const char **err) {
     /* copy tensors of in_list (borrowed, list of mk_tensor) into g's inputs */
@@ -129,8 +130,8 @@ static int graph_run_with(mk_graph *g, PyObject *in_list, const char **err) {
     return graph_run_nodes(g, err);
 }
 
-static int graph_run_nodes(mk_graph *g, const char **err) {
-    for (Py_ssize_t i = 0; i < g->n; i++) {
+static int graph_run_range(mk_graph *g, Py_ssize_t from, Py_ssize_t to, const char **err) {
+    for (Py_ssize_t i = from; i < to; i++) {
         mk_node *nd = &g->nodes[i];
         switch (nd->kind) {
         case NODE_OP:
@@ -151,7 +152,7 @@ static int graph_run_nodes(mk_graph *g, const char **err) {
             Py_XDECREF(args);
             int ok = r != NULL;
             Py_XDECREF(r);
-            if (!ok) { PyErr_Print(); *err = "a Python function inside the graph raised"; }
+            if (!ok) *err = "a Python function inside the graph raised";   /* exception stays set */
             PyGILState_Release(st);
             if (!ok) return -1;
             break;
@@ -340,7 +341,7 @@ static PyObject *graph_run(mk_graph *g, PyObject *arglist) {
     rc = graph_run_nodes(g, &err);
     Py_END_ALLOW_THREADS
     if (rc < 0) {
-        PyErr_SetString(mk_InvalidArgumentError, err ? err : "graph replay failed");
+        if (!PyErr_Occurred()) PyErr_SetString(mk_InvalidArgumentError, err ? err : "graph replay failed");
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(g->outputs);
@@ -360,6 +361,21 @@ static PyObject *graph_run(mk_graph *g, PyObject *arglist) {
         PyTuple_SET_ITEM(res, k, (PyObject *)r);
     }
     return res;
+}
+
+/* run only the newest node (a control-flow or Python node just added while tracing) */
+static PyObject *graph_run_last(mk_graph *g, PyObject *unused) {
+    if (g->n == 0) Py_RETURN_NONE;
+    const char *err = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = graph_run_range(g, g->n - 1, g->n, &err);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(mk_InvalidArgumentError, err ? err : "graph node failed");
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 static PyObject *graph_len(mk_graph *g, void *unused) { return PyLong_FromSsize_t(g->n); }
@@ -386,6 +402,7 @@ static PyMethodDef graph_methods[] = {
     {"add_pycall", (PyCFunction)graph_add_pycall, METH_VARARGS, "add_pycall(fn, tensors)"},
     {"add_control", (PyCFunction)graph_add_control, METH_VARARGS,
      "add_control('cond'|'while', inputs, outputs, graph0, graph1)"},
+    {"run_last", (PyCFunction)graph_run_last, METH_NOARGS, "run the newest node only"},
     {"run", (PyCFunction)graph_run, METH_O, "run(list_of_tensors) -> tuple of output tensors"},
     {"op_names", (PyCFunction)graph_op_names, METH_NOARGS, "names of the nodes in order"},
     {NULL}

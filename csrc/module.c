@@ -484,6 +484,13 @@ static PyObject *m_op_info(PyObject *self, PyObject *arg) {
                          "flags", o->flags, "cpu", o->kernel[MK_CPU] ? Py_True : Py_False);
 }
 
+/* a view of t without the traced mark: for Python nodes reading values at replay time */
+static PyObject *m_runtime_view(PyObject *self, PyObject *o) {
+    if (!PyObject_TypeCheck(o, &mk_TensorBase_Type)) { PyErr_SetString(PyExc_TypeError, "tensor expected"); return NULL; }
+    mk_tensor *t = (mk_tensor *)o;
+    return (PyObject *)mk_tensor_view(t, t->ndim, t->shape, t->strides, t->offset);
+}
+
 static PyObject *m_is_tracing(PyObject *self, PyObject *u) { return PyBool_FromLong(mk_tracing_graph != NULL); }
 static PyObject *m_tapes_active(PyObject *self, PyObject *u) { return PyLong_FromUnsignedLong(mk_active_tapes); }
 
@@ -519,6 +526,7 @@ static PyMethodDef module_methods[] = {
     {"set_converter", m_set_converter, METH_O, "fallback converter(obj, dtype_hint) -> tensor"},
     {"op_names", m_op_names, METH_NOARGS, "names of all ops, by id"},
     {"op_info", m_op_info, METH_O, "properties of one op"},
+    {"runtime_view", m_runtime_view, METH_O, "view without the traced mark (replay-time reads)"},
     {"is_tracing", m_is_tracing, METH_NOARGS, "True while a graph is being traced"},
     {"tapes_active", m_tapes_active, METH_NOARGS, "bit mask of recording tapes"},
     {"set_num_threads", m_set_num_threads, METH_O, "threads for the C kernels"},

@@ -503,5 +503,6 @@ void mk_register_elementwise(void) {
     REG_N(WHERE, 3, infer_where, k_where, MK_OP_F16_NATIVE);
     REG_N(CAST, 1, infer_cast, k_cast_fast, MK_OP_F16_NATIVE);
     REG_N(COPY, 1, infer_copy, k_copy, MK_OP_F16_NATIVE);
+    REG_N(STOP_GRADIENT, 1, infer_copy, k_copy, MK_OP_F16_NATIVE | MK_OP_NONDIFF);
 
 }

@@ -1,0 +1,1 @@
+"""The engine: tensors, gradients, variables and traced functions over minikeras._core."""

@@ -1,0 +1,1 @@
+"""TensorFlow-style public functions, one module per op family."""

@@ -1,0 +1,19 @@
+"""`from minikeras import tf`: TensorFlow-style functions over minikeras tensors."""
+from .. import __version__  # noqa: F401
+from ..engine.dtypes import (DType, as_dtype, bool, double, float16, float32, float64,  # noqa: F401,A004
+                             half, int32, int64, uint8)
+from ..engine.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor  # noqa: F401
+from ..engine.variable import (Variable, VariableAggregation,  # noqa: F401
+                               VariableSynchronization)
+from ..engine.tape import GradientTape, stop_gradient  # noqa: F401
+from ..engine.function import cond, function, while_loop  # noqa: F401
+from ..engine.function import print_ as print  # noqa: F401,A001
+from ..engine.api.elementwise import (abs, add, add_n, cast, clip_by_value, divide, equal,  # noqa: F401,A004
+                                      exp, greater, greater_equal, identity, less, less_equal,
+                                      logical_and, logical_not, logical_or, maximum, minimum,
+                                      multiply, negative, not_equal, pow, round, sigmoid, sign,
+                                      sqrt, square, subtract, tanh, truediv, where)
+from ..engine.api.matmul import einsum, matmul, tensordot  # noqa: F401
+from . import config, dtypes, errors, linalg, math  # noqa: F401
+
+newaxis = None

@@ -1,0 +1,12 @@
+"""tf.errors: the exception classes raised by the core."""
+from .. import _core
+
+InvalidArgumentError = _core.InvalidArgumentError
+ResourceExhaustedError = _core.ResourceExhaustedError
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A Python operation on a traced tensor's value."""
+
+
+OpError = Exception

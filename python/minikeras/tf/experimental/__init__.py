@@ -1,0 +1,2 @@
+"""tf.experimental."""
+from . import numpy  # noqa: F401

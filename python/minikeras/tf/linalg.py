@@ -1,0 +1,2 @@
+"""tf.linalg."""
+from ..engine.api.matmul import einsum, matmul, matvec, tensordot  # noqa: F401

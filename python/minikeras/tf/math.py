@@ -1,0 +1,4 @@
+"""tf.math."""
+from ..engine.api.elementwise import *  # noqa: F401,F403
+from ..engine.api.elementwise import abs, pow, round  # noqa: F401,A004
+from ..engine.api.matmul import matmul  # noqa: F401
