@@ -29,6 +29,7 @@
  *   2 restore (seed i[1], counter i[2], seeded flag i[3]); returns the state
  *   before the call as int64 [3] = (seed, counter, seeded). */
 #include "loops.h"
+#include "dense_in.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,10 +393,12 @@ static int k_categorical(mk_call *c) {
     uint64_t key, base;
     reserve(c, (uint64_t)n, &key, &base);
     if (n == 0) return 0;
-    double *cdf = malloc(sizeof(double) * (size_t)(B * C));
-    if (!cdf) return mk_err(c, "out of memory for %lld x %lld probabilities", (long long)B, (long long)C);
-    const float *lf = mk_data(L);
-    const double *ld = mk_data(L);
+    void *tmp;
+    const void *lp = mk_dense_in(L, &tmp);
+    double *cdf = lp ? malloc(sizeof(double) * (size_t)(B * C)) : NULL;
+    if (!cdf) { free(tmp); return mk_err(c, "out of memory for %lld x %lld probabilities", (long long)B, (long long)C); }
+    const float *lf = lp;
+    const double *ld = lp;
     int f32 = L->dtype == MK_F32, o32 = O->dtype == MK_I32;
     int32_t *o4 = mk_data(O);
     int64_t *o8 = mk_data(O);
@@ -426,6 +429,7 @@ static int k_categorical(mk_call *c) {
         }
     }
     free(cdf);
+    free(tmp);
     return 0;
 }
 
@@ -438,8 +442,10 @@ static int k_shuffle(mk_call *c) {
     reserve(c, (uint64_t)n, &key, &base);
     if (mk_numel(O) == 0) return 0;
     int64_t rowb = mk_numel(I) / n * isz;
-    int64_t *perm = malloc(sizeof(int64_t) * (size_t)n);
-    if (!perm) return mk_err(c, "out of memory for a permutation of %lld", (long long)n);
+    void *tmp;
+    const char *src = mk_dense_in(I, &tmp);
+    int64_t *perm = src ? malloc(sizeof(int64_t) * (size_t)n) : NULL;
+    if (!perm) { free(tmp); return mk_err(c, "out of memory for a permutation of %lld", (long long)n); }
     for (int64_t i = 0; i < n; i++) perm[i] = i;
     for (int64_t i = n - 1; i > 0; i--) {
         block4 b = philox(key, base + (uint64_t)i, 0);
@@ -447,11 +453,11 @@ static int k_shuffle(mk_call *c) {
         int64_t j = (int64_t)(w % (uint64_t)(i + 1));
         int64_t t = perm[i]; perm[i] = perm[j]; perm[j] = t;
     }
-    const char *src = mk_data(I);
     char *dst = mk_data(O);
     #pragma omp parallel for schedule(static) if (n * rowb >= 4 * MK_PAR_MIN)
     for (int64_t i = 0; i < n; i++) memcpy(dst + i * rowb, src + perm[i] * rowb, rowb);
     free(perm);
+    free(tmp);
     return 0;
 }
 
@@ -483,7 +489,7 @@ void mk_register_random(void) {
     mk_ops[MK_OP_RANDOM_NORMAL] = (mk_opdef){NULL, 0, 1, GEN, infer_float_gen, {k_normal}};
     mk_ops[MK_OP_TRUNCATED_NORMAL] = (mk_opdef){NULL, 0, 1, GEN, infer_float_gen, {k_truncated}};
     mk_ops[MK_OP_DROPOUT_MASK] = (mk_opdef){NULL, 0, 1, GEN, infer_dropout_mask, {k_dropout_mask}};
-    mk_ops[MK_OP_CATEGORICAL] = (mk_opdef){NULL, 1, 1, GEN | MK_OP_CONTIG, infer_categorical, {k_categorical}};
-    mk_ops[MK_OP_RANDOM_SHUFFLE] = (mk_opdef){NULL, 1, 1, GEN | MK_OP_CONTIG | MK_OP_F16_NATIVE,
+    mk_ops[MK_OP_CATEGORICAL] = (mk_opdef){NULL, 1, 1, GEN, infer_categorical, {k_categorical}};
+    mk_ops[MK_OP_RANDOM_SHUFFLE] = (mk_opdef){NULL, 1, 1, GEN | MK_OP_F16_NATIVE,
                                               infer_shuffle, {k_shuffle}};
 }

@@ -9,9 +9,10 @@
  *   loss = -sum(labels * log_softmax(logits)), backprop = softmax(logits) - labels.
  * sparse_softmax_cross_entropy(labels int32/int64 [N], logits [N,C]) -> (loss, backprop);
  *   a label outside [0, C) is an InvalidArgumentError naming it.
- * Inputs are made contiguous by the dispatcher (MK_OP_CONTIG); rows run in
- * parallel (OpenMP) when the tensor is big. */
+ * Strided inputs are copied densely inside the kernel (dense_in.h); rows run
+ * in parallel (OpenMP) when the tensor is big. */
 #include "loops.h"
+#include "dense_in.h"
 #include <math.h>
 #include <stdio.h>
 
@@ -199,8 +200,12 @@ static int run_softmax(mk_call *c, int log_mode) {
     if (get_axis(c, X, &ax) < 0) return -1;
     int64_t outer, n, inner;
     split(X, ax, &outer, &n, &inner);
-    if (X->dtype == MK_F32) softmax_run_f32(mk_data(X), mk_data(c->out[0]), outer, n, inner, log_mode);
-    else softmax_run_f64(mk_data(X), mk_data(c->out[0]), outer, n, inner, log_mode);
+    void *tmp;
+    const void *x = mk_dense_in(X, &tmp);
+    if (!x) return mk_err(c, "out of memory");
+    if (X->dtype == MK_F32) softmax_run_f32(x, mk_data(c->out[0]), outer, n, inner, log_mode);
+    else softmax_run_f64(x, mk_data(c->out[0]), outer, n, inner, log_mode);
+    free(tmp);
     return 0;
 }
 static int k_softmax(mk_call *c) { return run_softmax(c, 0); }
@@ -212,10 +217,15 @@ static int run_softmax_grad(mk_call *c, int log_mode) {
     if (get_axis(c, D, &ax) < 0) return -1;
     int64_t outer, n, inner;
     split(D, ax, &outer, &n, &inner);
+    void *t1, *t2 = NULL;
+    const void *d = mk_dense_in(D, &t1), *y = d ? mk_dense_in(Y, &t2) : NULL;
+    if (!d || !y) { free(t1); return mk_err(c, "out of memory"); }
     if (D->dtype == MK_F32)
-        softmax_grad_run_f32(mk_data(D), mk_data(Y), mk_data(c->out[0]), outer, n, inner, log_mode);
+        softmax_grad_run_f32(d, y, mk_data(c->out[0]), outer, n, inner, log_mode);
     else
-        softmax_grad_run_f64(mk_data(D), mk_data(Y), mk_data(c->out[0]), outer, n, inner, log_mode);
+        softmax_grad_run_f64(d, y, mk_data(c->out[0]), outer, n, inner, log_mode);
+    free(t1);
+    free(t2);
     return 0;
 }
 static int k_softmax_grad(mk_call *c) { return run_softmax_grad(c, 0); }
@@ -224,10 +234,15 @@ static int k_log_softmax_grad(mk_call *c) { return run_softmax_grad(c, 1); }
 static int k_xent(mk_call *c) {
     mk_tensor *L = c->in[1];
     int64_t N = L->shape[0], C = L->shape[1];
+    void *t1, *t2 = NULL;
+    const void *lab = mk_dense_in(c->in[0], &t1), *x = lab ? mk_dense_in(L, &t2) : NULL;
+    if (!lab || !x) { free(t1); return mk_err(c, "out of memory"); }
     if (L->dtype == MK_F32)
-        xent_run_f32(mk_data(c->in[0]), mk_data(L), mk_data(c->out[0]), mk_data(c->out[1]), N, C);
+        xent_run_f32(lab, x, mk_data(c->out[0]), mk_data(c->out[1]), N, C);
     else
-        xent_run_f64(mk_data(c->in[0]), mk_data(L), mk_data(c->out[0]), mk_data(c->out[1]), N, C);
+        xent_run_f64(lab, x, mk_data(c->out[0]), mk_data(c->out[1]), N, C);
+    free(t1);
+    free(t2);
     return 0;
 }
 
@@ -235,8 +250,11 @@ static int k_sparse_xent(mk_call *c) {
     mk_tensor *lab = c->in[0], *L = c->in[1];
     int64_t N = L->shape[0], C = L->shape[1];
     int i32 = lab->dtype == MK_I32;
-    const int32_t *l4 = mk_data(lab);
-    const int64_t *l8 = mk_data(lab);
+    void *t1, *t2 = NULL;
+    const void *lp = mk_dense_in(lab, &t1), *x = lp ? mk_dense_in(L, &t2) : NULL;
+    if (!lp || !x) { free(t1); return mk_err(c, "out of memory"); }
+    const int32_t *l4 = lp;
+    const int64_t *l8 = lp;
     for (int64_t r = 0; r < N; r++) {
         int64_t v = i32 ? l4[r] : l8[r];
         if (v < 0 || v >= C) {
@@ -246,28 +264,32 @@ static int k_sparse_xent(mk_call *c) {
             for (; q < N && k < sizeof vals - 32; q++)
                 k += snprintf(vals + k, sizeof vals - k, q ? " %lld" : "%lld", (long long)(i32 ? l4[q] : l8[q]));
             if (q < N) snprintf(vals + k, sizeof vals - k, " ...");
+            free(t1);
+            free(t2);
             return mk_err(c, "Received a label value of %lld which is outside the valid range of "
                           "[0, %lld).  Label values: %s", (long long)v, (long long)C, vals);
         }
     }
     void *loss = mk_data(c->out[0]), *bp = mk_data(c->out[1]);
     if (L->dtype == MK_F32) {
-        if (i32) sparse_xent_run_f32_int32_t(l4, mk_data(L), loss, bp, N, C);
-        else sparse_xent_run_f32_int64_t(l8, mk_data(L), loss, bp, N, C);
+        if (i32) sparse_xent_run_f32_int32_t(l4, x, loss, bp, N, C);
+        else sparse_xent_run_f32_int64_t(l8, x, loss, bp, N, C);
     } else {
-        if (i32) sparse_xent_run_f64_int32_t(l4, mk_data(L), loss, bp, N, C);
-        else sparse_xent_run_f64_int64_t(l8, mk_data(L), loss, bp, N, C);
+        if (i32) sparse_xent_run_f64_int32_t(l4, x, loss, bp, N, C);
+        else sparse_xent_run_f64_int64_t(l8, x, loss, bp, N, C);
     }
+    free(t1);
+    free(t2);
     return 0;
 }
 
 /* ---- registration ------------------------------------------------------------ */
 
 void mk_register_softmax(void) {
-    mk_ops[MK_OP_SOFTMAX] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_softmax, {k_softmax}};
-    mk_ops[MK_OP_LOG_SOFTMAX] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_softmax, {k_log_softmax}};
-    mk_ops[MK_OP_SOFTMAX_GRAD] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_softmax_grad, {k_softmax_grad}};
-    mk_ops[MK_OP_LOG_SOFTMAX_GRAD] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_softmax_grad, {k_log_softmax_grad}};
-    mk_ops[MK_OP_SOFTMAX_XENT] = (mk_opdef){NULL, 2, 2, MK_OP_CONTIG, infer_xent, {k_xent}};
-    mk_ops[MK_OP_SPARSE_SOFTMAX_XENT] = (mk_opdef){NULL, 2, 2, MK_OP_CONTIG, infer_sparse_xent, {k_sparse_xent}};
+    mk_ops[MK_OP_SOFTMAX] = (mk_opdef){NULL, 1, 1, 0, infer_softmax, {k_softmax}};
+    mk_ops[MK_OP_LOG_SOFTMAX] = (mk_opdef){NULL, 1, 1, 0, infer_softmax, {k_log_softmax}};
+    mk_ops[MK_OP_SOFTMAX_GRAD] = (mk_opdef){NULL, 2, 1, 0, infer_softmax_grad, {k_softmax_grad}};
+    mk_ops[MK_OP_LOG_SOFTMAX_GRAD] = (mk_opdef){NULL, 2, 1, 0, infer_softmax_grad, {k_log_softmax_grad}};
+    mk_ops[MK_OP_SOFTMAX_XENT] = (mk_opdef){NULL, 2, 2, 0, infer_xent, {k_xent}};
+    mk_ops[MK_OP_SPARSE_SOFTMAX_XENT] = (mk_opdef){NULL, 2, 2, 0, infer_sparse_xent, {k_sparse_xent}};
 }
