@@ -346,26 +346,40 @@ static int k_truncated(mk_call *c) {
     int f32 = O->dtype == MK_F32;
     float *of = mk_data(O);
     double *od = mk_data(O);
-    #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        double z = 0;
-        for (uint32_t v = 0;; v++) {
-            block4 b = philox(key, base + (uint64_t)i, v);
-            double r, th;
-            if (f32) {
-                r = sqrtf(-2.0f * logf(u01f_pos(b.v[0])));
-                th = (float)TWO_PI * u01f(b.v[1]);
-            } else {
-                r = sqrt(-2.0 * log(u01d_pos(b.v[0], b.v[1])));
-                th = TWO_PI * u01d(b.v[2], b.v[3]);
+    if (f32) {
+        float fm = (float)mean, fs = (float)sd;
+        #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) {
+            float z = 0;
+            int ok = 0;
+            for (uint32_t v = 0; !ok; v++) {
+                block4 b = philox(key, base + (uint64_t)i, v);
+                for (int p = 0; p < 2 && !ok; p++) {
+                    float r = sqrtf(-2.0f * logf(u01f_pos(b.v[2 * p])));
+                    float th = (float)TWO_PI * u01f(b.v[2 * p + 1]);
+                    z = r * cosf(th);
+                    if (fabsf(z) <= 2.0f) { ok = 1; break; }
+                    z = r * sinf(th);
+                    if (fabsf(z) <= 2.0f) ok = 1;
+                }
             }
-            z = r * cos(th);
-            if (fabs(z) <= 2.0) break;
-            z = r * sin(th);
-            if (fabs(z) <= 2.0) break;
+            of[i] = fm + fs * z;
         }
-        if (f32) of[i] = (float)(mean + sd * z);
-        else od[i] = mean + sd * z;
+    } else {
+        #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) {
+            double z = 0;
+            for (uint32_t v = 0;; v++) {
+                block4 b = philox(key, base + (uint64_t)i, v);
+                double r = sqrt(-2.0 * log(u01d_pos(b.v[0], b.v[1])));
+                double th = TWO_PI * u01d(b.v[2], b.v[3]);
+                z = r * cos(th);
+                if (fabs(z) <= 2.0) break;
+                z = r * sin(th);
+                if (fabs(z) <= 2.0) break;
+            }
+            od[i] = mean + sd * z;
+        }
     }
     return 0;
 }
