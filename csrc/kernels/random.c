@@ -342,8 +342,10 @@ static int k_truncated(mk_call *c) {
     int64_t n = mk_numel(O);
     double mean = c->a.f[0], sd = c->a.f[1];
     uint64_t key, base;
-    reserve(c, (uint64_t)n, &key, &base);
     int f32 = O->dtype == MK_F32;
+    /* float32: elements 2k and 2k+1 share block k (one word pair each); float64:
+     * one block per element.  Redraws use the same block with variant 1, 2, ... */
+    reserve(c, f32 ? (uint64_t)((n + 1) / 2) : (uint64_t)n, &key, &base);
     float *of = mk_data(O);
     double *od = mk_data(O);
     if (f32) {
@@ -351,17 +353,15 @@ static int k_truncated(mk_call *c) {
         #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
         for (int64_t i = 0; i < n; i++) {
             float z = 0;
-            int ok = 0;
-            for (uint32_t v = 0; !ok; v++) {
-                block4 b = philox(key, base + (uint64_t)i, v);
-                for (int p = 0; p < 2 && !ok; p++) {
-                    float r = sqrtf(-2.0f * logf(u01f_pos(b.v[2 * p])));
-                    float th = (float)TWO_PI * u01f(b.v[2 * p + 1]);
-                    z = r * cosf(th);
-                    if (fabsf(z) <= 2.0f) { ok = 1; break; }
-                    z = r * sinf(th);
-                    if (fabsf(z) <= 2.0f) ok = 1;
-                }
+            int p = (int)(i & 1);
+            for (uint32_t v = 0;; v++) {
+                block4 b = philox(key, base + (uint64_t)(i >> 1), v);
+                float r = sqrtf(-2.0f * logf(u01f_pos(b.v[2 * p])));
+                float th = (float)TWO_PI * u01f(b.v[2 * p + 1]);
+                z = r * cosf(th);
+                if (fabsf(z) <= 2.0f) break;
+                z = r * sinf(th);
+                if (fabsf(z) <= 2.0f) break;
             }
             of[i] = fm + fs * z;
         }
