@@ -22,7 +22,7 @@
  * the hot loops (y = exp(x - max) and its sum). */
 #define EXP_LO -87.33654f
 #define EXP_HI 88.3762626647949f
-static inline float mk_expf(float x) {
+static inline float sm_expf(float x) {
     float xc = x < EXP_LO ? EXP_LO : (x > EXP_HI ? EXP_HI : x);
     float fi = floorf(xc * 1.44269504088896341f + 0.5f);
     float r = xc - fi * 0.693359375f + fi * 2.12194440e-4f;
@@ -44,7 +44,7 @@ static inline float mk_expf(float x) {
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
-static inline __m256 mk_exp8(__m256 x) {
+static inline __m256 sm_exp8(__m256 x) {
     const __m256 lo = _mm256_set1_ps(EXP_LO), hi = _mm256_set1_ps(EXP_HI);
     __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
     __m256 fi = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
@@ -69,7 +69,7 @@ static inline float expsum_f32(const float *x, float mx, float *y, int64_t n) {
     __m256 acc = _mm256_setzero_ps(), m = _mm256_set1_ps(mx);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        __m256 e = mk_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+        __m256 e = sm_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
         if (y) _mm256_storeu_ps(y + i, e);
         acc = _mm256_add_ps(acc, e);
     }
@@ -77,7 +77,7 @@ static inline float expsum_f32(const float *x, float mx, float *y, int64_t n) {
     _mm256_storeu_ps(buf, acc);
     for (int k = 0; k < 8; k++) s += buf[k];
     for (; i < n; i++) {
-        float e = mk_expf(x[i] - mx);
+        float e = sm_expf(x[i] - mx);
         if (y) y[i] = e;
         s += e;
     }
@@ -87,8 +87,8 @@ static inline float expsum_f32(const float *x, float mx, float *y, int64_t n) {
 
 #define T float
 #define SUF f32
-#define EXP mk_expf
-#define EXPFULL mk_expf
+#define EXP sm_expf
+#define EXPFULL sm_expf
 #define LOG logf
 #include "softmax_impl.h"
 #undef T
