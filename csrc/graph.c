@@ -93,12 +93,9 @@ static void node_clear(mk_node *nd) {
     Py_XDECREF((PyObject *)nd->sub[1]);
 }
 
-/* a zero-size tensor is dense whatever its strides (mk_is_contiguous says no for (2,0)) */
-static int dense(const mk_tensor *t) { return mk_numel(t) == 0 || mk_is_contiguous(t); }
-
 static int copy_into(mk_tensor *dst, mk_tensor *src) {
-    if (dst->dtype != src->dtype || mk_numel(dst) != mk_numel(src) || !dense(src)
-        || !dense(dst)) return -1;
+    if (dst->dtype != src->dtype || mk_numel(dst) != mk_numel(src) || !mk_is_contiguous(src)
+        || !mk_is_contiguous(dst)) return -1;
     memmove(mk_data(dst), mk_data(src), mk_numel(dst) * mk_dtypes[dst->dtype].itemsize);
     return 0;
 }
@@ -257,7 +254,7 @@ static PyObject *graph_set_io(mk_graph *g, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OO", &ins, &outs)) return NULL;
     if (check_tensor_list(ins, "inputs") < 0 || check_tensor_list(outs, "outputs") < 0) return NULL;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ins); i++)
-        if (!dense((mk_tensor *)PyList_GET_ITEM(ins, i))) {
+        if (!mk_is_contiguous((mk_tensor *)PyList_GET_ITEM(ins, i))) {
             PyErr_SetString(PyExc_ValueError, "graph inputs must be contiguous buffers");
             return NULL;
         }
@@ -354,7 +351,7 @@ static PyObject *graph_run(mk_graph *g, PyObject *arglist) {
         mk_tensor *o = (mk_tensor *)PyList_GET_ITEM(g->outputs, k);
         mk_tensor *r = mk_tensor_new(o->dtype, o->ndim, o->shape, o->device);
         if (!r) { Py_DECREF(res); return NULL; }
-        if (dense(o)) copy_into(r, o);
+        if (mk_is_contiguous(o)) copy_into(r, o);
         else {
             mk_tensor *cp = mk_run1(MK_OP_COPY, 1, &o, NULL);
             if (!cp) { Py_DECREF(r); Py_DECREF(res); return NULL; }
