@@ -341,3 +341,15 @@ def test_many_nested_tapes_and_slot_reuse():
         tp.__exit__(None, None, None)
     for tp in tapes:
         assert float(tp.gradient(y, x)) == pytest.approx(6.75)
+
+
+def test_mixed_partials():
+    x, y = tf.Variable(2.0), tf.Variable(3.0)
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            z = x * x * y + tf.sin(y) * x
+        dzdx = inner.gradient(z, x)               # 2xy + sin y
+    d2 = outer.gradient(dzdx, [x, y])             # [2y, 2x + cos y]
+    assert float(dzdx) == pytest.approx(12 + np.sin(3.0), rel=1e-6)
+    assert float(d2[0]) == pytest.approx(6.0)
+    assert float(d2[1]) == pytest.approx(4 + np.cos(3.0), rel=1e-6)
