@@ -28,12 +28,22 @@ __all__ = [
 
 # ---- backend defaults (the backend module may override epsilon / floatx) -------------
 
+_backend_module = []
+
+
+def _backend():
+    """keras.backend if it exists (looked up once), else None."""
+    if not _backend_module:
+        try:
+            from . import backend as _b
+        except ImportError:
+            _b = None
+        _backend_module.append(_b)
+    return _backend_module[0]
+
+
 def _backend_attr(name, default):
-    try:
-        from . import backend as _b
-    except ImportError:
-        return default
-    f = getattr(_b, name, None)
+    f = getattr(_backend(), name, None)
     return f() if callable(f) else default
 
 
