@@ -738,3 +738,20 @@ def test_rmsprop_accepts_keras1_weights_without_iterations():
     assert int(opt.iterations.numpy()) == 0
     np.testing.assert_allclose(opt.get_slot(v, "rms").numpy(), [4.0, 4.0])
     assert optimizers.RMSProp is optimizers.RMSprop
+
+
+def test_clip_helpers():
+    from minikeras.engine.api.optim import clip_by_global_norm, clip_by_norm, global_norm
+    a = np.array([[3.0, 4.0], [6.0, 8.0]], np.float32)
+    np.testing.assert_allclose(np.asarray(clip_by_norm(a, 5.0)), a * 5 / np.sqrt(125), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(clip_by_norm(a, 5.0, axes=[1])),
+                               [[3, 4], [3, 4]], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(clip_by_norm(a.astype(np.float64), 100.0)), a)
+    b = np.array([1.0, 2.0], np.float32)
+    n = float(np.asarray(global_norm([a, None, b])))
+    assert n == pytest.approx(np.sqrt(125 + 5), rel=1e-6)
+    clipped, norm = clip_by_global_norm([a, None, b], 1.0)
+    assert clipped[1] is None and float(np.asarray(norm)) == pytest.approx(n, rel=1e-6)
+    np.testing.assert_allclose(np.asarray(clipped[2]), b / n, rtol=1e-6)
+    inf = clip_by_global_norm([np.array([np.inf], np.float32)], 1.0)[0][0]
+    assert np.isnan(np.asarray(inf)).all()
