@@ -755,3 +755,32 @@ def test_clip_helpers():
     np.testing.assert_allclose(np.asarray(clipped[2]), b / n, rtol=1e-6)
     inf = clip_by_global_norm([np.array([np.inf], np.float32)], 1.0)[0][0]
     assert np.isnan(np.asarray(inf)).all()
+
+
+@pytest.mark.parametrize("make,ref,kw", [
+    (lambda: optimizers.SGD(0.1, momentum=0.9, clipvalue=0.5), ref_sgd, {"momentum": 0.9}),
+    (lambda: optimizers.Adagrad(0.1, clipvalue=0.5), ref_adagrad, {}),
+    (lambda: optimizers.RMSprop(0.01, clipvalue=0.5), ref_rmsprop, {}),
+    (lambda: optimizers.Adam(0.01, clipvalue=0.5), ref_adam, {}),
+])
+def test_traced_big_step_fused_chains(make, ref, kw):
+    """Big variables in a traced step: clip ops + the update op may run as one fused,
+    chunk-wise, threaded chain in the replayed graph."""
+    rng = np.random.default_rng(7)
+    w = rng.normal(size=(300, 256)).astype(np.float32)
+    v = tf.Variable(w)
+    opt = make()
+
+    @tf.function
+    def step(g):
+        opt.apply_gradients([(g, v)])
+
+    ws, st = w.astype(np.float64), {}
+    for t in range(1, 4):
+        g = rng.normal(size=w.shape).astype(np.float32)
+        step(tf.constant(g))
+        ws = ref(ws, np.clip(g, -0.5, 0.5).astype(np.float64), st, f32(opt._hyper_float(
+            "learning_rate")), t, **kw)
+        ws = ws.astype(np.float32).astype(np.float64)
+        st = {k: x.astype(np.float32).astype(np.float64) for k, x in st.items()}
+        np.testing.assert_allclose(v.numpy(), ws, rtol=2e-5, atol=2e-6)

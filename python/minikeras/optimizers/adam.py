@@ -1,7 +1,6 @@
 """Adam, AdamW, Adamax and Nadam with tf.keras 2.5's update formulas (AdamW: Keras 3's
 decoupled weight decay)."""
 from .. import _core
-from ..engine import dtypes as _dt
 from .optimizer import EPSILON, Optimizer, _buf
 
 C = _core.ops

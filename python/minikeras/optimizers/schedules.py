@@ -158,7 +158,8 @@ class InverseTimeDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    """initial * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha)."""
+    """initial * ((1 - alpha) * c + alpha),
+    c = 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps))."""
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None):
         super().__init__()
