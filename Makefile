@@ -24,6 +24,7 @@ help:
 
 # ---- venv: python3 -m venv, then the pinned requirements (skipped when the stamp matches) ----
 venv: $(STAMP_VENV)
+	@echo "== venv: $(VENV) matches $(REQ)"
 
 $(STAMP_VENV): $(REQ)
 	@echo "== venv: $(VENV) with the pinned packages of $(REQ)"
@@ -39,6 +40,7 @@ $(STAMP_VENV): $(REQ)
 
 # ---- build: editable install, compiling minikeras._core in place (no GPU/nvcc needed) ----
 build: $(STAMP_BUILD)
+	@echo "== build: minikeras._core is up to date with csrc/"
 
 $(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
 	@echo "== build: compile minikeras._core (C + OpenMP + OpenBLAS) and pip install -e ."
@@ -55,7 +57,7 @@ $(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
 
 # ---- test / demo / bench ----
 test: build
-	@echo "== test: $(VPY) -m pytest tests $(PYTEST_ARGS)"
+	@echo '== test: $(VPY) -m pytest tests $(PYTEST_ARGS)'
 	@$(VPY) -m pytest tests $(PYTEST_ARGS)
 
 demo: build
