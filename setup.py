@@ -49,7 +49,7 @@ core = Extension(
     runtime_library_dirs=blas["runtime_library_dirs"],
     define_macros=blas["define_macros"],
     extra_compile_args=["-O3", "-std=gnu11", "-fopenmp", "-march=x86-64-v3", "-mtune=native",
-                        "-fno-math-errno", "-Wall", "-Wno-unused-function",
+                        "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wno-unused-function",
                         "-Wno-missing-field-initializers"],
     extra_link_args=["-fopenmp"],
     depends=glob.glob("csrc/*.h") + glob.glob("csrc/kernels/*.h") + glob.glob("csrc/kernels/*.def"),

@@ -14,21 +14,23 @@ const mk_dtype_info mk_dtypes[MK_NDTYPE] = {
 
 PyTypeObject *mk_tensor_type = &mk_TensorBase_Type;
 
+/* One allocation per storage: the header, then the data at the next 64-byte
+ * boundary (AVX-512 alignment); small tensors cost a single malloc. */
 mk_storage *mk_storage_new(size_t nbytes, int device) {
     if (device != MK_CPU) {
         PyErr_SetString(PyExc_RuntimeError, "minikeras: GPU storage is not built into this extension");
         return NULL;
     }
-    mk_storage *s = malloc(sizeof(mk_storage));
-    if (!s) { PyErr_NoMemory(); return NULL; }
-    size_t alloc = nbytes ? (nbytes + 63) & ~(size_t)63 : 64;
-    s->data = aligned_alloc(64, alloc);   /* 64-byte aligned for AVX-512 */
-    if (!s->data) {
-        free(s);
-        PyErr_Format(mk_ResourceExhaustedError,
-                     "OOM when allocating tensor of %zu bytes on CPU", nbytes);
+    if (nbytes > (size_t)1 << 46) {
+        PyErr_Format(mk_ResourceExhaustedError, "OOM when allocating tensor of %zu bytes on CPU", nbytes);
         return NULL;
     }
+    mk_storage *s = malloc(sizeof(mk_storage) + 64 + nbytes);
+    if (!s) {
+        PyErr_Format(mk_ResourceExhaustedError, "OOM when allocating tensor of %zu bytes on CPU", nbytes);
+        return NULL;
+    }
+    s->data = (void *)(((uintptr_t)(s + 1) + 63) & ~(uintptr_t)63);
     s->refcnt = 1;
     s->nbytes = nbytes;
     s->device = device;
@@ -36,10 +38,7 @@ mk_storage *mk_storage_new(size_t nbytes, int device) {
 }
 
 void mk_storage_decref(mk_storage *s) {
-    if (s && --s->refcnt == 0) {
-        free(s->data);
-        free(s);
-    }
+    if (s && --s->refcnt == 0) free(s);
 }
 
 void mk_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {

@@ -6,9 +6,12 @@
 #ifdef MK_BLAS_SCIPY
 #include "cblas.h"          /* from scipy_openblas32/include; BLAS_SYMBOL_PREFIX renames */
 #define MK_CBLAS(name) scipy_cblas_##name
+#define MK_BLAS_SET_THREADS(n) scipy_openblas_set_num_threads(n)
 #else
 #include <cblas.h>
 #define MK_CBLAS(name) cblas_##name
+void openblas_set_num_threads(int);
+#define MK_BLAS_SET_THREADS(n) openblas_set_num_threads(n)
 #endif
 #ifndef OPENBLAS_CONST
 typedef int blasint;

@@ -3,13 +3,25 @@
  * these ops in Python; only the hot activation gradients have fused kernels
  * here (relu_grad, sigmoid_grad, tanh_grad), next to their forwards. */
 #include "loops.h"
+#include "vmath.h"
 #include <math.h>
 
 #define CHUNK 16384
 
 /* ---- the loop skeletons ------------------------------------------------- */
 
-/* out[i] = EXPR(a[i], b[i]) with broadcasting; TI input type, TO output type */
+/* Run BODY(t) for t in [0, tasks): on the OpenMP threads when the tensor is big,
+ * else inline (no thread-pool call at all for small tensors). */
+#define RUN_TASKS(total, tasks, ...)                                                     \
+    if ((total) >= MK_PAR_MIN && (tasks) > 1) {                                          \
+        _Pragma("omp parallel for schedule(static)")                                     \
+        for (int64_t t = 0; t < (tasks); t++) __VA_ARGS__                                \
+    } else {                                                                             \
+        for (int64_t t = 0; t < (tasks); t++) __VA_ARGS__                                \
+    }
+
+/* out[i] = EXPR(x = a[i], y = b[i]) with broadcasting; TI input type, TO output type.
+ * Work is split into rows of the collapsed output and CHUNK-long pieces of a row. */
 #define BIN_KERNEL(fname, TI, TO, EXPR)                                                   \
     static void fname(mk_call *c) {                                                      \
         mk_tensor *O = c->out[0];                                                        \
@@ -25,8 +37,7 @@
         int64_t sa = L.st[1][L.ndim - 1], sb = L.st[2][L.ndim - 1];                      \
         int64_t nch = (n + CHUNK - 1) / CHUNK, tasks = rows * nch;                       \
         if (n == 0) return;                                                              \
-        _Pragma("omp parallel for schedule(static) if (rows * n >= MK_PAR_MIN)")         \
-        for (int64_t t = 0; t < tasks; t++) {                                            \
+        RUN_TASKS(rows * n, tasks, {                                                     \
             int64_t r = t / nch, i0 = (t % nch) * CHUNK, i1 = i0 + CHUNK;                \
             if (i1 > n) i1 = n;                                                          \
             int64_t off[3];                                                              \
@@ -47,10 +58,11 @@
                     po[i] = (EXPR);                                                      \
                 }                                                                        \
             }                                                                            \
-        }                                                                                \
+        })                                                                               \
     }
 
-/* out[i] = EXPR(x) for a (possibly strided) input; output contiguous */
+/* out[i] = EXPR(x = a[i]) for a (possibly strided) input; output contiguous.
+ * alpha, beta: the op's float attributes (leaky_relu's slope, elu's alpha). */
 #define UN_KERNEL(fname, TI, TO, EXPR)                                                    \
     static void fname(mk_call *c) {                                                      \
         mk_tensor *O = c->out[0];                                                        \
@@ -67,8 +79,7 @@
         int64_t sa = L.st[1][L.ndim - 1];                                                \
         int64_t nch = (n + CHUNK - 1) / CHUNK, tasks = rows * nch;                       \
         if (n == 0) return;                                                              \
-        _Pragma("omp parallel for schedule(static) if (rows * n >= MK_PAR_MIN)")         \
-        for (int64_t t = 0; t < tasks; t++) {                                            \
+        RUN_TASKS(rows * n, tasks, {                                                     \
             int64_t r = t / nch, i0 = (t % nch) * CHUNK, i1 = i0 + CHUNK;                \
             if (i1 > n) i1 = n;                                                          \
             int64_t off[3];                                                              \
@@ -80,7 +91,7 @@
             } else {                                                                     \
                 for (int64_t i = i0; i < i1; i++) { TI x = pa[i * sa]; po[i] = (EXPR); } \
             }                                                                            \
-        }                                                                                \
+        })                                                                               \
     }
 
 /* ---- infer -------------------------------------------------------------- */
@@ -253,7 +264,7 @@ UN_NUM(neg, -x, -x)
 UN_NUM(abs, FM(fabs, x), (x < 0 ? -x : x))
 UN_NUM(sign, (x > 0) - (x < 0) + (x != x) * x, (x > 0) - (x < 0))
 UN_NUM(square, x * x, x * x)
-UN_FLOAT(exp, FM(exp, x))
+UN_FLOAT(exp, sizeof(x) == 4 ? mk_expf((float)x) : exp((double)x))
 UN_FLOAT(expm1, FM(expm1, x))
 UN_FLOAT(log, FM(log, x))
 UN_FLOAT(log1p, FM(log1p, x))
@@ -263,18 +274,18 @@ UN_FLOAT(reciprocal, 1 / x)
 UN_FLOAT(sin, FM(sin, x))
 UN_FLOAT(cos, FM(cos, x))
 UN_FLOAT(tan, FM(tan, x))
-UN_FLOAT(tanh, FM(tanh, x))
-UN_FLOAT(sigmoid, x >= 0 ? 1 / (1 + FM(exp, -x)) : FM(exp, x) / (1 + FM(exp, x)))
+UN_FLOAT(tanh, sizeof(x) == 4 ? mk_tanhf((float)x) : tanh((double)x))
+UN_FLOAT(sigmoid, sizeof(x) == 4 ? mk_sigmoidf((float)x) : (x >= 0 ? 1 / (1 + exp(-(double)x)) : exp((double)x) / (1 + exp((double)x))))
 UN_FLOAT(relu, x > 0 ? x : 0)
 UN_FLOAT(relu6, x > 0 ? (x < 6 ? x : 6) : 0)
 UN_FLOAT(leaky_relu, x > 0 ? x : x * alpha)
-UN_FLOAT(elu, x > 0 ? x : alpha * FM(expm1, x))
+UN_FLOAT(elu, x > 0 ? x : (sizeof(x) == 4 ? (float)alpha * (mk_expf((float)x) - 1.0f) : alpha * expm1((double)x)))
 UN_FLOAT(selu, x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * FM(expm1, x))
 UN_FLOAT(softplus, x > 0 ? x + FM(log1p, FM(exp, -x)) : FM(log1p, FM(exp, x)))
 UN_FLOAT(softsign, x / (1 + FM(fabs, x)))
 UN_FLOAT(gelu, 0.5 * x * (1 + FM(erf, x * 0.70710678118654752440)))
 UN_FLOAT(gelu_tanh, 0.5 * x * (1 + FM(tanh, 0.7978845608028654 * (x + 0.044715 * x * x * x))))
-UN_FLOAT(silu, x >= 0 ? x / (1 + FM(exp, -x)) : x * FM(exp, x) / (1 + FM(exp, x)))
+UN_FLOAT(silu, sizeof(x) == 4 ? x * mk_sigmoidf((float)x) : x / (1 + exp(-(double)x)))
 UN_FLOAT(hard_sigmoid, x * 0.2 + 0.5 < 0 ? 0 : (x * 0.2 + 0.5 > 1 ? 1 : x * 0.2 + 0.5))
 UN_FLOAT(floor, FM(floor, x))
 UN_FLOAT(ceil, FM(ceil, x))

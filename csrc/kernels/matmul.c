@@ -4,6 +4,7 @@
  * transpose attributes, so no transposed copies are made. */
 #include "../mk.h"
 #include "blas.h"
+#include <omp.h>
 
 static int infer_matmul(mk_call *c) {
     if (mk_same_dtype(c) < 0) return -1;
@@ -54,15 +55,41 @@ static int64_t batch_offset(const mk_tensor *t, const mk_tensor *O, int64_t b) {
     return off;
 }
 
+/* One GEMM on a block: o[m x n] (leading dimension ldc) = op(a) @ op(b). */
+static void gemm(int dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                 const void *a, int64_t lda, const void *b, int64_t ldb, void *o, int64_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    switch (dt) {
+    case MK_F32:
+        MK_CBLAS(sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)lda, b, (blasint)ldb,
+                        0.0f, o, (blasint)ldc);
+        break;
+    case MK_F64:
+        MK_CBLAS(dgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        (blasint)m, (blasint)n, (blasint)k, 1.0, a, (blasint)lda, b, (blasint)ldb,
+                        0.0, o, (blasint)ldc);
+        break;
 #define INT_GEMM(T)                                                                      \
-    for (int64_t i = 0; i < m; i++)                                                      \
-        for (int64_t j = 0; j < n; j++) {                                                \
-            T s = 0;                                                                     \
-            for (int64_t p = 0; p < k; p++)                                              \
-                s += a[ta ? p * lda + i : i * lda + p] * b[tb ? j * ldb + p : p * ldb + j]; \
-            o[i * n + j] = s;                                                            \
-        }
+    {                                                                                    \
+        const T *pa = a, *pb = b;                                                        \
+        T *po = o;                                                                       \
+        for (int64_t i = 0; i < m; i++)                                                  \
+            for (int64_t j = 0; j < n; j++) {                                            \
+                T s = 0;                                                                 \
+                for (int64_t p = 0; p < k; p++)                                          \
+                    s += pa[ta ? p * lda + i : i * lda + p] * pb[tb ? j * ldb + p : p * ldb + j]; \
+                po[i * ldc + j] = s;                                                     \
+            }                                                                            \
+    }
+    case MK_I32: INT_GEMM(int32_t) break;
+    case MK_I64: INT_GEMM(int64_t) break;
+    }
+}
 
+/* OpenBLAS runs single-threaded (set at module init): we split the product over
+ * our own OpenMP threads, by batch, else by rows, else by columns.  One thread
+ * pool on the machine, so BLAS and elementwise kernels never fight for cores. */
 static int k_matmul(mk_call *c) {
     mk_tensor *A = c->in[0], *B = c->in[1], *O = c->out[0];
     int ta = (int)c->a.i[0], tb = (int)c->a.i[1];
@@ -71,31 +98,41 @@ static int k_matmul(mk_call *c) {
     int64_t lda = A->shape[A->ndim - 1], ldb = B->shape[B->ndim - 1];
     int64_t batches = (m > 0 && n > 0) ? mk_numel(O) / (m * n) : 0;
     if (batches == 0) return 0;
-    int isz = mk_dtypes[O->dtype].itemsize;
+    int isz = mk_dtypes[O->dtype].itemsize, dt = O->dtype;
+    if (k == 0) { memset(mk_data(O), 0, mk_numel(O) * isz); return 0; }
+    int nt = omp_get_max_threads();
+    double flops = 2.0 * (double)m * n * k * batches;
+    if (nt < 2 || flops < 4e6) nt = 1;
+    const char *ab = mk_data(A), *bb = mk_data(B);
+    char *ob = mk_data(O);
+    if (batches >= nt) {
+        #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int64_t bi = 0; bi < batches; bi++)
+            gemm(dt, ta, tb, m, n, k, ab + batch_offset(A, O, bi) * isz, lda,
+                 bb + batch_offset(B, O, bi) * isz, ldb, ob + bi * m * n * isz, n);
+        return 0;
+    }
+    int split_rows = m >= n;
+    int64_t len = split_rows ? m : n;
     for (int64_t bi = 0; bi < batches; bi++) {
-        char *a0 = (char *)mk_data(A) + batch_offset(A, O, bi) * isz;
-        char *b0 = (char *)mk_data(B) + batch_offset(B, O, bi) * isz;
-        char *o0 = (char *)mk_data(O) + bi * m * n * isz;
-        if (k == 0) { memset(o0, 0, m * n * isz); continue; }
-        switch (O->dtype) {
-        case MK_F32:
-            MK_CBLAS(sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                            (blasint)m, (blasint)n, (blasint)k, 1.0f, (float *)a0, (blasint)lda,
-                            (float *)b0, (blasint)ldb, 0.0f, (float *)o0, (blasint)n);
-            break;
-        case MK_F64:
-            MK_CBLAS(dgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                            (blasint)m, (blasint)n, (blasint)k, 1.0, (double *)a0, (blasint)lda,
-                            (double *)b0, (blasint)ldb, 0.0, (double *)o0, (blasint)n);
-            break;
-        case MK_I32: { const int32_t *a = (void *)a0, *b = (void *)b0; int32_t *o = (void *)o0; INT_GEMM(int32_t) break; }
-        case MK_I64: { const int64_t *a = (void *)a0, *b = (void *)b0; int64_t *o = (void *)o0; INT_GEMM(int64_t) break; }
+        const char *a0 = ab + batch_offset(A, O, bi) * isz, *b0 = bb + batch_offset(B, O, bi) * isz;
+        char *o0 = ob + bi * m * n * isz;
+        #pragma omp parallel for schedule(static) num_threads(nt)
+        for (int t = 0; t < nt; t++) {
+            int64_t lo = len * t / nt, hi = len * (t + 1) / nt;
+            if (split_rows)
+                gemm(dt, ta, tb, hi - lo, n, k, a0 + (ta ? lo : lo * lda) * isz, lda, b0, ldb,
+                     o0 + lo * n * isz, n);
+            else
+                gemm(dt, ta, tb, m, hi - lo, k, a0, lda, b0 + (tb ? lo * ldb : lo) * isz, ldb,
+                     o0 + lo * isz, n);
         }
     }
     return 0;
 }
 
 void mk_register_matmul(void) {
+    MK_BLAS_SET_THREADS(1);
     /* BLAS wants each matrix dense: a contiguous copy is made (and recorded) if not */
     mk_ops[MK_OP_MATMUL] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_matmul, {k_matmul}};
 }
