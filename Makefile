@@ -64,9 +64,11 @@ demo: build
 	@echo "== demo: examples/digits_mlp.py (two-layer network, tf.GradientTape, sklearn digits)"
 	@$(VPY) examples/digits_mlp.py
 
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, where a machine sets them for old OpenBLAS builds, would
+# force numpy's and our (current) OpenBLAS onto other kernels: the benchmark runs without them.
 bench: build
-	@echo "== bench: bench/engine.py (ratios against numpy in the same process)"
-	@$(VPY) bench/engine.py
+	@echo "== bench: bench/engine.py (ratios against numpy in the same process; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset)"
+	@env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VPY) bench/engine.py $(BENCH_ARGS)
 
 clean:
 	@echo "== clean: build/, *.egg-info, compiled _core*.so, caches, build stamp"

@@ -42,8 +42,9 @@ def median_time(fn, repeats, number=1, warmup=2):
     return statistics.median(times)
 
 
-def interleaved(fns, repeats, number=1, warmup=2):
-    """Median times of several functions measured in alternation (cancels drift)."""
+def interleaved(fns, repeats, number=1, warmup=2, spread=None):
+    """Median times of several functions measured in alternation (cancels drift).
+    If `spread` is a list, the interquartile range of each function's samples is appended."""
     for f in fns:
         for _ in range(warmup):
             f()
@@ -54,6 +55,10 @@ def interleaved(fns, repeats, number=1, warmup=2):
             for _ in range(number):
                 f()
             samples[i].append((time.perf_counter() - t0) / number)
+    if spread is not None:
+        for s in samples:
+            q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0], s[0], s[0]]
+            spread.append(q[2] - q[0])
     return [statistics.median(s) for s in samples]
 
 
@@ -84,6 +89,17 @@ def header():
         pass
     print("  cpu: %s, %d logical cores visible" % (cpu, os.cpu_count() or 0))
     print("  minikeras kernel threads (OpenMP): %d" % _core.get_num_threads())
+    blas_env = ["%s=%s" % (k, v) for k, v in sorted(os.environ.items()) if k.startswith(("OPENBLAS_", "OMP_"))]
+    if blas_env:
+        print("  environment: %s" % " ".join(blas_env))
+    try:
+        load = os.getloadavg()[0]
+        if load > 0.5 * (os.cpu_count() or 1):
+            print("  WARNING: this machine is busy (load average %.1f on %d cores): other processes "
+                  "compete for the cores, and multi-threaded timings (OpenMP barriers, BLAS threads) "
+                  "can be many times slower than on an idle machine" % (load, os.cpu_count() or 0))
+    except OSError:
+        pass
     try:
         from threadpoolctl import threadpool_info
         for info in threadpool_info():
@@ -240,15 +256,17 @@ def bench_train_step(t_dispatch):
     graph = graph_of(step, x, y)
     names = list(graph.op_names())
     n_ops = len(names)
-    # the same Python code on a model whose tensors have 1-10 elements: its eager time is the
+    # the same Python code on a model whose tensors have 2-20 elements: its eager time is the
     # step's Python + dispatch cost with (almost) no kernel work, its traced time the replay
-    # cost with (almost) no kernel work
-    tiny_sizes = [1, 1, 1, 10]
+    # cost with (almost) no kernel work (sizes >= 2 so that the graph has the same ops)
+    tiny_sizes, tiny_batch = [2, 2, 2, 10], 2
     tstep, tpy_step = make_mlp(tiny_sizes, seed=1)
-    tx, ty = mlp_data(1, tiny_sizes[0], tiny_sizes[-1])
+    tx, ty = mlp_data(tiny_batch, tiny_sizes[0], tiny_sizes[-1])
     tiny_ops = len(graph_of(tstep, tx, ty).op_names())
     reps = 5 if QUICK else 15
-    t_traced, t_eager = interleaved([lambda: step(x, y), lambda: py_step(x, y)], reps, warmup=3)
+    iqr = []
+    t_traced, t_eager = interleaved([lambda: step(x, y), lambda: py_step(x, y)], reps, warmup=3,
+                                    spread=iqr)
     t_tiny_traced, t_tiny_eager = interleaved([lambda: tstep(tx, ty), lambda: tpy_step(tx, ty)],
                                               reps * 4, number=20, warmup=3)
     copy = _core.ops["copy"]
@@ -267,12 +285,16 @@ def bench_train_step(t_dispatch):
           % (fmt_ms(t_traced), flop / t_traced / 1e9, flop / 1e9))
     print("    same step run eagerly       %s" % fmt_ms(t_eager))
     print("    kernels' own time (sum)     %s   = eager step %s - eager step of the same code on "
-          "a 1-1-1-10 model at batch 1 %s" % (fmt_ms(kernels), fmt_ms(t_eager), fmt_ms(t_tiny_eager)))
+          "a 2-2-2-10 model at batch 2 %s" % (fmt_ms(kernels), fmt_ms(t_eager), fmt_ms(t_tiny_eager)))
     print("        (method: the tiny model runs the identical Python code and the same %d ops, so "
           "its eager time is the step's Python + dispatch cost; subtracting it from the full eager "
           "step leaves the kernels' time)" % tiny_ops)
-    print("    replay overhead             %s per step = traced - kernels; %s per op over %d ops: %s"
-          % (fmt_ms(overhead), fmt_us(per_op), n_ops, verdict(per_op < 2e-6)))
+    noise = (iqr[0] + iqr[1]) / n_ops
+    print("    replay overhead             %s per step = traced - kernels; %s per op over %d ops "
+          "(+- %s from the spread of the repeats): %s"
+          % (fmt_ms(overhead), fmt_us(per_op), n_ops, fmt_us(noise),
+             verdict(per_op < 2e-6) if noise < 2e-6 else "not resolvable at this noise: see the "
+             "cross-check below"))
     print("        (this includes copying the inputs into the graph: %s for x and y)" % fmt_ms(t_in_copy))
     print("    cross-check: the traced tiny-model step takes %s for %d ops = %s per op "
           "(replay cost with almost no kernel work; an upper bound)"
