@@ -12,8 +12,11 @@ from ..engine.api.elementwise import (abs, add, add_n, cast, clip_by_value, divi
                                       exp, greater, greater_equal, identity, less, less_equal,
                                       logical_and, logical_not, logical_or, maximum, minimum,
                                       multiply, negative, not_equal, pow, round, sigmoid, sign,
-                                      sqrt, square, subtract, tanh, truediv, where)
+                                      sqrt, square, subtract, tanh, truediv)
 from ..engine.api.matmul import einsum, matmul, tensordot  # noqa: F401
+from ..engine.api.index import (argsort, boolean_mask, eye, fill, gather, gather_nd,  # noqa: F401,A004
+                                linspace, one_hot, ones, ones_like, range, scatter_nd, sort,
+                                where, zeros, zeros_like)
 from . import config, dtypes, errors, linalg, math  # noqa: F401
 
 newaxis = None

@@ -1,2 +1,3 @@
 """tf.linalg."""
 from ..engine.api.matmul import einsum, matmul, matvec, tensordot  # noqa: F401
+from ..engine.api.index import eye  # noqa: F401

@@ -2,3 +2,4 @@
 from ..engine.api.elementwise import *  # noqa: F401,F403
 from ..engine.api.elementwise import abs, pow, round  # noqa: F401,A004
 from ..engine.api.matmul import matmul  # noqa: F401
+from ..engine.api.index import in_top_k, top_k, unsorted_segment_sum  # noqa: F401
