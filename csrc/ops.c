@@ -152,6 +152,15 @@ done:
     return rc;
 }
 
+static void restore_inputs(mk_call *c, mk_tensor **orig) {
+    if (!orig) return;
+    for (int i = 0; i < c->nin; i++) {
+        if (c->in[i] != orig[i]) Py_DECREF(c->in[i]);
+        c->in[i] = orig[i];
+    }
+    if (c->nin > MK_INLINE_ARGS) free(orig);
+}
+
 int mk_exec(mk_call *c) {
     const mk_opdef *op = c->op;
     if (!op->infer) {
@@ -169,20 +178,20 @@ int mk_exec(mk_call *c) {
     }
     if (need_f32) return exec_via_f32(c);
 
-    /* kernels that want dense inputs get a recorded copy first */
-    mk_tensor *tmp[MK_INLINE_ARGS] = {0};
-    mk_tensor **tmps = tmp;
-    int ntmp = 0;
+    /* kernels that want dense inputs get a recorded copy first; the caller's
+     * input pointers are put back before returning (it owns those references) */
+    mk_tensor *orig_inline[MK_INLINE_ARGS], **orig = NULL;
     if ((op->flags & MK_OP_CONTIG) && op->kernel[dev]) {
         for (int i = 0; i < c->nin; i++) {
-            if (!mk_is_contiguous(c->in[i])) {
-                if (ntmp == 0 && c->nin > MK_INLINE_ARGS) tmps = calloc(c->nin, sizeof(mk_tensor *));
-                mk_tensor *t = mk_run1(MK_OP_COPY, 1, &c->in[i], NULL);
-                if (!t) goto fail;
-                tmps[i] = t;
-                c->in[i] = t;
-                ntmp = c->nin;
+            if (mk_is_contiguous(c->in[i])) continue;
+            if (!orig) {
+                orig = c->nin <= MK_INLINE_ARGS ? orig_inline : malloc(sizeof(mk_tensor *) * c->nin);
+                if (!orig) { PyErr_NoMemory(); return -1; }
+                memcpy(orig, c->in, sizeof(mk_tensor *) * c->nin);
             }
+            mk_tensor *t = mk_run1(MK_OP_COPY, 1, &orig[i], NULL);
+            if (!t) goto fail;
+            c->in[i] = t;
         }
     }
     if (op->infer(c) < 0) {
@@ -221,17 +230,11 @@ int mk_exec(mk_call *c) {
     }
     if (mk_active_tapes && !(op->flags & MK_OP_NONDIFF)) mk_tape_record(c);
     if (mk_tracing_graph && mk_graph_record(c) < 0) goto fail;
-    if (ntmp) {
-        for (int i = 0; i < ntmp; i++) Py_XDECREF(tmps[i]);
-        if (tmps != tmp) free(tmps);
-    }
+    restore_inputs(c, orig);
     return 0;
 fail:
     for (int k = 0; k < c->nout; k++) Py_CLEAR(c->out[k]);
-    if (ntmp) {
-        for (int i = 0; i < ntmp; i++) Py_XDECREF(tmps[i]);
-        if (tmps != tmp) free(tmps);
-    }
+    restore_inputs(c, orig);
     return -1;
 }
 

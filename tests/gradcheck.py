@@ -25,7 +25,7 @@ def numeric_grad(fn, arrays, weights, eps=1e-6):
 def check_grad(fn, arrays, atol=1e-6, rtol=1e-4, seed=0):
     """fn takes tensors and returns a tensor; arrays are float64 numpy inputs.
     Compares d sum(fn * w)/d inputs (random w) from the tape with finite differences."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    arrays = [np.array(a, dtype=np.float64, order="C") for a in arrays]
     ts = [tf.constant(a) for a in arrays]
     with tf.GradientTape() as tape:
         for t in ts:

@@ -345,13 +345,13 @@ def _format_value(v):
     return str(v)
 
 
-def print_(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n", name=None):
+def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
     """tf.print: prints when it runs (at every replay of a traced graph)."""
     def do_print(*tensors):
         it = iter(tensors)
         parts = [_format_value(next(it)) if (_is_tensor(x) or hasattr(x, "_as_tensor")) else str(x)
                  for x in inputs]
-        stream = output_stream
+        stream = sys.stderr if output_stream is None else output_stream
         if isinstance(stream, str):
             stream = sys.stdout if "stdout" in stream else sys.stderr
         print(sep.join(parts), end=end, file=stream)

@@ -153,10 +153,6 @@ class Tensor(_core.TensorBase):
         for i in range(self._shape[0]):
             yield self[i]
 
-    def __getitem__(self, key):
-        from .api.shape import getitem
-        return getitem(self, key)
-
     def __hash__(self):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 
@@ -335,3 +331,8 @@ def constant(value, dtype=None, shape=None, name="Const"):
 
 def is_tensor(x):
     return isinstance(x, _core.TensorBase) or hasattr(x, "_as_tensor")
+
+
+from .api.shape import getitem as _getitem  # noqa: E402  (api.shape imports this module)
+
+Tensor.__getitem__ = _getitem

@@ -17,6 +17,12 @@ from ..engine.api.matmul import einsum, matmul, tensordot  # noqa: F401
 from ..engine.api.index import (argsort, boolean_mask, eye, fill, gather, gather_nd,  # noqa: F401,A004
                                 linspace, one_hot, ones, ones_like, range, scatter_nd, sort,
                                 where, zeros, zeros_like)
-from . import config, dtypes, errors, linalg, math  # noqa: F401
+from ..engine.api.shape import (broadcast_dynamic_shape, broadcast_static_shape,  # noqa: F401
+                                broadcast_to, concat, expand_dims, pad, rank, repeat, reshape,
+                                reverse, shape, shape_n, size, slice, split, squeeze, stack,
+                                strided_slice, tile, transpose, unstack)
+from ..engine.api.reduce import *  # noqa: F401,F403
+from ..engine.api.reduce import norm  # noqa: F401
+from . import config, dtypes, errors, experimental, linalg, math, nn, random  # noqa: F401
 
 newaxis = None
