@@ -275,7 +275,9 @@ def bench_train_step(t_dispatch):
     overhead = t_traced - kernels
     per_op = overhead / n_ops
     per_op_tiny = t_tiny_traced / tiny_ops
-    flop = 2.0 * batch * sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) * 3
+    # matmul FLOPs: forward and weight gradients of every layer, input gradients of all but the first
+    layer = [2.0 * batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    flop = 2 * sum(layer) + sum(layer[1:])
     counts = {}
     for nm in names:
         counts[nm] = counts.get(nm, 0) + 1
