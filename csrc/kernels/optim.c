@@ -79,7 +79,7 @@ static int k_assign_add(mk_call *c) { return k_accumulate(c, 0); }
 static int k_assign_sub(mk_call *c) { return k_accumulate(c, 1); }
 
 void mk_register_optim(void) {
-    unsigned fl = MK_OP_NONDIFF | MK_OP_STATEFUL | MK_OP_F16_NATIVE;
+    unsigned fl = MK_OP_NONDIFF | MK_OP_STATEFUL | MK_OP_F16_NATIVE | MK_OP_ELEMENTWISE;
     mk_ops[MK_OP_ASSIGN] = (mk_opdef){NULL, 2, 0, fl, infer_assign, {k_assign}};
     mk_ops[MK_OP_ASSIGN_ADD] = (mk_opdef){NULL, 2, 0, fl, infer_assign, {k_assign_add}};
     mk_ops[MK_OP_ASSIGN_SUB] = (mk_opdef){NULL, 2, 0, fl, infer_assign, {k_assign_sub}};
