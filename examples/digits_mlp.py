@@ -5,13 +5,16 @@ handwritten digits and evaluated on held-out digits.
 Data: sklearn.datasets.load_digits -- 1,797 real 8x8 grayscale images of the
 digits 0-9 (the UCI "optical recognition of handwritten digits" test set),
 shipped inside the scikit-learn wheel, so no download is needed."""
+import os
 import sys
 import time
 
 import numpy as np
 from sklearn.datasets import load_digits
 
-from minikeras import tf
+# run against this checkout's in-place build (make demo also installs it editable)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))
+from minikeras import tf  # noqa: E402
 
 EPOCHS = 20
 BATCH = 64
