@@ -73,6 +73,6 @@ bench: build
 clean:
 	@echo "== clean: build/, *.egg-info, compiled _core*.so, caches, build stamp"
 	@rm -rf build python/*.egg-info *.egg-info .pytest_cache .hypothesis $(STAMP_BUILD)
-	@find python -name '_core*.so' -delete -o -name '__pycache__' -prune -exec rm -rf {} +
-	@find tests bench examples tools -name '__pycache__' -prune -exec rm -rf {} + 2>/dev/null || true
+	@find python -name '_core*.so' -delete
+	@find python tests bench examples tools -name '__pycache__' -prune -exec rm -rf {} + 2>/dev/null || true
 	@if [ -n "$(VENV_TOO)" ]; then echo "   removing $(VENV)"; rm -rf $(VENV); fi
