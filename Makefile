@@ -6,7 +6,10 @@ VENV       ?= .venv
 VPY        := $(VENV)/bin/python
 REQ        := requirements.txt
 STAMP_VENV := $(VENV)/.requirements-$(shell sha256sum $(REQ) 2>/dev/null | cut -c1-16)
-STAMP_BUILD:= $(VENV)/.build-stamp
+MINIKERAS_BLAS ?=
+export MINIKERAS_BLAS
+BLAS_KIND  := $(if $(filter system,$(MINIKERAS_BLAS)),system,wheel)
+STAMP_BUILD:= $(VENV)/.build-stamp-$(BLAS_KIND)
 SOURCES    := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h csrc/kernels/*.c csrc/kernels/*.h csrc/kernels/*.def)
 PYTEST_ARGS?= -q -m "not gpu"
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
@@ -34,7 +37,7 @@ $(STAMP_VENV): $(REQ)
 	@if [ ! -x $(VPY) ]; then echo "   $(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); fi
 	@echo "   pip install -r $(REQ)"
 	@$(VPY) -m pip install -q --disable-pip-version-check -r $(REQ)
-	@rm -f $(VENV)/.requirements-* $(STAMP_BUILD)
+	@rm -f $(VENV)/.requirements-* $(VENV)/.build-stamp-*
 	@touch $@
 	@echo "   venv ready"
 
@@ -51,6 +54,11 @@ $(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
 	if [ ! -f "$$inc/Python.h" ]; then \
 	    echo "   Python.h missing in $$inc: apt-get install python3-dev"; \
 	    $(APT_GET) update -qq && $(APT_GET) install -y -qq python3-dev >/dev/null; fi
+	@if [ "$(BLAS_KIND)" = system ] && ! ldconfig -p | grep -q 'libopenblas\.so '; then \
+	    echo "   MINIKERAS_BLAS=system: apt-get install libopenblas-dev"; \
+	    $(APT_GET) update -qq && $(APT_GET) install -y -qq libopenblas-dev >/dev/null; fi
+	@echo "   BLAS: $(if $(filter system,$(BLAS_KIND)),the system's cblas (MINIKERAS_BLAS=system),the scipy-openblas32 wheel)"
+	@rm -rf build python/minikeras/_core*.so $(VENV)/.build-stamp-*
 	@$(VPY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@$(VPY) -c "import minikeras, minikeras._core as c; print('   built', c.__file__)"
 	@touch $@
@@ -72,7 +80,7 @@ bench: build
 
 clean:
 	@echo "== clean: build/, *.egg-info, compiled _core*.so, caches, build stamp"
-	@rm -rf build python/*.egg-info *.egg-info .pytest_cache .hypothesis $(STAMP_BUILD)
+	@rm -rf build python/*.egg-info *.egg-info .pytest_cache .hypothesis $(VENV)/.build-stamp*
 	@find python -name '_core*.so' -delete
 	@find python tests bench examples tools -name '__pycache__' -prune -exec rm -rf {} + 2>/dev/null || true
 	@if [ -n "$(VENV_TOO)" ]; then echo "   removing $(VENV)"; rm -rf $(VENV); fi
