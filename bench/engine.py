@@ -104,7 +104,9 @@ def header():
         from threadpoolctl import threadpool_info
         for info in threadpool_info():
             if info.get("user_api") == "blas":
-                owner = "minikeras._core" if "scipy_openblas32" in info["filepath"] else "numpy"
+                path = info["filepath"]
+                owner = ("numpy" if "numpy" in path else
+                         "minikeras._core" if "scipy_openblas32" in path else path)
                 print("  BLAS for %-15s %s %s, %s kernels, %d threads" % (
                     owner + ":", info.get("internal_api"), info.get("version"),
                     info.get("architecture"), info.get("num_threads")))
