@@ -144,8 +144,10 @@ class Sequential(Functional):
             self._graph_initialized = False
             self._is_graph_network = False
         elif self._graph_initialized:
-            self.layers[-1].__dict__["_outbound_nodes"] = []
-            self.outputs = [self.layers[-1].output]
+            last = self.layers[-1]
+            nodes = [n for n in last._inbound_nodes if id(n) in self._network_nodes]
+            last.__dict__["_outbound_nodes"] = []
+            self.outputs = [flatten(nodes[-1].outputs)[0] if nodes else last.output]
             self._init_graph_network(self.inputs, self.outputs)
             self.built = True
 
