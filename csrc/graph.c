@@ -14,6 +14,8 @@ typedef struct mk_graph mk_graph;
 
 typedef struct {
     int kind;
+    int fuse_len;              /* > 1: this node starts a chain of elementwise nodes run chunk-wise */
+    int64_t fuse_n;            /* the chain's element count */
     mk_call c;                 /* NODE_OP: owned refs in c.in / c.out */
     PyObject *fn;              /* NODE_PYCALL: fn(*c.in) */
     mk_graph *sub[2];          /* COND: true/false; WHILE: cond/body */
@@ -130,9 +132,55 @@ static int graph_run_with(mk_graph *g, PyObject *in_list, const char **err) {
     return graph_run_nodes(g, err);
 }
 
+/* Run nodes [start, start+len) -- a chain of elementwise ops over n elements --
+ * chunk by chunk: every op of the chain on elements [lo, lo+FUSE_CHUNK), then
+ * the next chunk.  Intermediates stay in cache instead of streaming through
+ * memory once per op; chunks are spread over the threads.  Per-element program
+ * order is kept, which is all an elementwise chain depends on. */
+#define FUSE_CHUNK 8192
+
+static void chunk_view(mk_tensor *dst, const mk_tensor *src, int64_t n, int64_t lo, int64_t len) {
+    if (mk_numel(src) != n) { *dst = *src; return; }   /* a 1-element operand */
+    *dst = *src;
+    dst->ndim = 1;
+    dst->shape[0] = len;
+    dst->strides[0] = 1;
+    dst->offset = src->offset + lo;
+}
+
+static int graph_run_fused(mk_graph *g, Py_ssize_t start, int len, int64_t n, const char **err) {
+    int64_t nch = (n + FUSE_CHUNK - 1) / FUSE_CHUNK;
+    int failed = 0;
+    #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        int64_t lo = ch * FUSE_CHUNK, cl = n - lo < FUSE_CHUNK ? n - lo : FUSE_CHUNK;
+        for (int j = 0; j < len && !failed; j++) {
+            const mk_call *src = &g->nodes[start + j].c;
+            mk_tensor tin[4], tout[2];
+            mk_tensor *pin[4], *pout[2];
+            mk_call cc;
+            cc.op = src->op; cc.op_id = src->op_id; cc.nin = src->nin; cc.nout = src->nout;
+            cc.a = src->a; cc.in = pin; cc.out = pout; cc.meta = NULL; cc.err[0] = 0;
+            for (int k = 0; k < src->nin; k++) { chunk_view(&tin[k], src->in[k], n, lo, cl); pin[k] = &tin[k]; }
+            for (int k = 0; k < src->nout; k++) { chunk_view(&tout[k], src->out[k], n, lo, cl); pout[k] = &tout[k]; }
+            if (src->op->kernel[MK_CPU](&cc) < 0) {
+                #pragma omp atomic write
+                failed = 1;
+            }
+        }
+    }
+    if (failed) *err = "elementwise kernel failed inside a fused chain";
+    return failed ? -1 : 0;
+}
+
 static int graph_run_range(mk_graph *g, Py_ssize_t from, Py_ssize_t to, const char **err) {
     for (Py_ssize_t i = from; i < to; i++) {
         mk_node *nd = &g->nodes[i];
+        if (nd->fuse_len > 1 && i + nd->fuse_len <= to) {
+            if (graph_run_fused(g, i, nd->fuse_len, nd->fuse_n, err) < 0) return -1;
+            i += nd->fuse_len - 1;
+            continue;
+        }
         switch (nd->kind) {
         case NODE_OP:
             if (nd->c.op->flags & MK_OP_VIEW) break;
@@ -249,6 +297,158 @@ static int check_tensor_list(PyObject *l, const char *what) {
     return 0;
 }
 
+
+/* ---- buffer planning ------------------------------------------------------
+ * After tracing, every intermediate has its own buffer.  Reuse them: walk the
+ * nodes in order, give each newly defined buffer a free one of the same size
+ * if there is one, and free a buffer after its last reader.  Buffers are
+ * storages (views share them); graph inputs/outputs, captured tensors and
+ * variables are never moved.  Graphs with Python or control-flow nodes (whose
+ * sub-graphs read outer buffers) are left as traced. */
+typedef struct {
+    mk_storage *s;         /* the storage as traced */
+    mk_storage *repl;      /* the one it will use */
+    Py_ssize_t def, last;
+    int fixed, assigned, released;
+} st_info;
+
+static int ptr_cmp(const void *a, const void *b) {
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+static int info_cmp(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const st_info *)a)->s, y = (uintptr_t)((const st_info *)b)->s;
+    return x < y ? -1 : x > y;
+}
+static st_info *info_find(st_info *inf, size_t n, mk_storage *s) {
+    st_info key = {.s = s};
+    return bsearch(&key, inf, n, sizeof(st_info), info_cmp);
+}
+
+/* element count of an elementwise node whose operands all line up element by
+ * element (same count, contiguous) or are single elements; 0 if not fusable */
+static int64_t fusable_n(const mk_node *nd) {
+    const mk_call *c = &nd->c;
+    if (nd->kind != NODE_OP || !(c->op->flags & MK_OP_ELEMENTWISE) || c->nin > 4 || c->nout > 2)
+        return 0;
+    int dev = c->nout ? c->out[0]->device : c->in[0]->device;
+    if (dev != MK_CPU) return 0;
+    int64_t n = c->nout ? mk_numel(c->out[0]) : mk_numel(c->in[0]);
+    for (int k = 0; k < c->nout; k++)
+        if (mk_numel(c->out[k]) != n || !mk_is_contiguous(c->out[k])) return 0;
+    for (int k = 0; k < c->nin; k++) {
+        int64_t m = mk_numel(c->in[k]);
+        if (m == 1) continue;
+        if (m != n || !mk_is_contiguous(c->in[k])) return 0;
+    }
+    return n;
+}
+
+static void graph_find_chains(mk_graph *g) {
+    for (Py_ssize_t i = 0; i < g->n;) {
+        int64_t n = fusable_n(&g->nodes[i]);
+        Py_ssize_t j = i + 1;
+        if (n >= 4 * FUSE_CHUNK)
+            while (j < g->n && fusable_n(&g->nodes[j]) == n) j++;
+        if (j - i > 1 && n >= 4 * FUSE_CHUNK) {
+            g->nodes[i].fuse_len = (int)(j - i);
+            g->nodes[i].fuse_n = n;
+        }
+        i = j;
+    }
+}
+
+static void graph_plan(mk_graph *g) {
+    size_t cap = 0;
+    for (Py_ssize_t i = 0; i < g->n; i++) {
+        if (g->nodes[i].kind != NODE_OP) return;
+        cap += g->nodes[i].c.nin + g->nodes[i].c.nout;
+    }
+    if (cap == 0) return;
+    /* every tensor object the graph touches, once */
+    mk_tensor **ts = malloc(sizeof(mk_tensor *) * cap);
+    st_info *inf = calloc(cap, sizeof(st_info));
+    mk_storage **pool = malloc(sizeof(mk_storage *) * cap);
+    if (!ts || !inf || !pool) { free(ts); free(inf); free(pool); return; }
+    size_t nt = 0;
+    for (Py_ssize_t i = 0; i < g->n; i++) {
+        mk_call *c = &g->nodes[i].c;
+        for (int k = 0; k < c->nin; k++) ts[nt++] = c->in[k];
+        for (int k = 0; k < c->nout; k++) ts[nt++] = c->out[k];
+    }
+    qsort(ts, nt, sizeof(mk_tensor *), ptr_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < nt; i++) if (!u || ts[i] != ts[u - 1]) ts[u++] = ts[i];
+    nt = u;
+    size_t ns = 0;
+    for (size_t i = 0; i < nt; i++) { inf[ns].s = ts[i]->storage; inf[ns].def = -1; inf[ns].last = -1; ns++; }
+    qsort(inf, ns, sizeof(st_info), info_cmp);
+    u = 0;
+    for (size_t i = 0; i < ns; i++) if (!u || inf[i].s != inf[u - 1].s) inf[u++] = inf[i];
+    ns = u;
+    for (size_t i = 0; i < ns; i++) inf[i].repl = inf[i].s;
+    /* definitions and last uses */
+    for (Py_ssize_t i = 0; i < g->n; i++) {
+        mk_call *c = &g->nodes[i].c;
+        for (int k = 0; k < c->nin; k++) {
+            st_info *f = info_find(inf, ns, c->in[k]->storage);
+            f->last = i;
+            if (f->def < 0) f->fixed = 1;       /* read before any node wrote it: external */
+        }
+        for (int k = 0; k < c->nout; k++) {
+            st_info *f = info_find(inf, ns, c->out[k]->storage);
+            if (f->def < 0 && !f->fixed) f->def = i;
+            if (f->last < i) f->last = i;
+        }
+    }
+    for (size_t i = 0; i < nt; i++)
+        if (ts[i]->flags & MK_T_VARIABLE) info_find(inf, ns, ts[i]->storage)->fixed = 1;
+    PyObject *lists[2] = {g->inputs, g->outputs};
+    for (int l = 0; l < 2; l++)
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists[l]); i++) {
+            st_info *f = info_find(inf, ns, ((mk_tensor *)PyList_GET_ITEM(lists[l], i))->storage);
+            if (f) f->fixed = 1;
+        }
+    /* assign */
+    size_t npool = 0;
+    for (Py_ssize_t i = 0; i < g->n; i++) {
+        mk_call *c = &g->nodes[i].c;
+        for (int k = 0; k < c->nout; k++) {
+            st_info *f = info_find(inf, ns, c->out[k]->storage);
+            if (f->fixed || f->assigned || f->def != i) continue;
+            f->assigned = 1;
+            for (size_t p = 0; p < npool; p++)
+                if (pool[p]->nbytes == f->s->nbytes) {
+                    f->repl = pool[p];
+                    pool[p] = pool[--npool];
+                    break;
+                }
+        }
+        for (int side = 0; side < 2; side++) {
+            int n = side ? c->nout : c->nin;
+            for (int k = 0; k < n; k++) {
+                st_info *f = info_find(inf, ns, (side ? c->out[k] : c->in[k])->storage);
+                if (f->fixed || f->released || f->last != i || f->def < 0) continue;
+                f->released = 1;
+                pool[npool++] = f->repl;
+            }
+        }
+    }
+    /* redirect every tensor to its planned storage */
+    for (size_t i = 0; i < nt; i++) {
+        st_info *f = info_find(inf, ns, ts[i]->storage);
+        if (f->repl != f->s) {
+            f->repl->refcnt++;
+            mk_storage_decref(ts[i]->storage);
+            ts[i]->storage = f->repl;
+        }
+    }
+    free(ts);
+    free(inf);
+    free(pool);
+    graph_find_chains(g);
+}
+
 static PyObject *graph_set_io(mk_graph *g, PyObject *args) {
     PyObject *ins, *outs;
     if (!PyArg_ParseTuple(args, "OO", &ins, &outs)) return NULL;
@@ -260,6 +460,7 @@ static PyObject *graph_set_io(mk_graph *g, PyObject *args) {
         }
     Py_INCREF(ins); Py_SETREF(g->inputs, ins);
     Py_INCREF(outs); Py_SETREF(g->outputs, outs);
+    graph_plan(g);
     Py_RETURN_NONE;
 }
 

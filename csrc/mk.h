@@ -127,6 +127,8 @@ enum {
     MK_OP_F16_NATIVE = 32,  /* handles float16 itself (data movement ops) */
     MK_OP_VARIADIC  = 64,   /* any number of inputs */
     MK_OP_MULTI_OUT = 128,  /* number of outputs decided by infer (c->nout set by caller) */
+    MK_OP_ELEMENTWISE = 256, /* out[j] depends only on in[k][j] (or a 1-element input): a traced
+                                graph may run a chain of these chunk by chunk (graph.c) */
 };
 
 typedef struct mk_opdef {

@@ -203,8 +203,15 @@ static PyObject *t_truediv(PyObject *a, PyObject *b) {
         PyObject *r = NULL, *ca = NULL, *cb = NULL;
         mk_tensor *xa = to_tensor(a, x->dtype), *xb = xa ? to_tensor(b, x->dtype) : NULL;
         if (!xa || !xb) { Py_XDECREF(xa); return NULL; }
+        if (xa->dtype != xb->dtype) {   /* 1.5 / int tensor: TF refuses, never a silent float64 */
+            PyErr_Format(mk_InvalidArgumentError, "truediv: x and y must have the same dtype, "
+                         "got %s and %s", mk_dtypes[xa->dtype].name, mk_dtypes[xb->dtype].name);
+            Py_DECREF(xa); Py_DECREF(xb);
+            return NULL;
+        }
         mk_attrs at = {0};
-        at.i[0] = MK_F64; at.ni = 1;
+        at.i[0] = x->dtype == MK_U8 ? MK_F32 : MK_F64;   /* TF: uint8 -> float32, int32/64 -> float64 */
+        at.ni = 1;
         ca = (PyObject *)mk_run1(MK_OP_CAST, 1, &xa, &at);
         cb = ca ? (PyObject *)mk_run1(MK_OP_CAST, 1, &xb, &at) : NULL;
         if (ca && cb) r = binop(MK_OP_DIV, ca, cb);
@@ -319,7 +326,8 @@ static int t_getbuffer(mk_tensor *t, Py_buffer *view, int flags) {
         return -1;
     }
     if (check_concrete(t, "buffer") < 0) { PyErr_SetString(PyExc_BufferError, "traced tensor"); return -1; }
-    static const char *fmt[MK_NDTYPE] = {"f", "e", "d", "i", "q", "B", "?"};
+    /* int64 as "l" where long is 64-bit: numpy maps "q" to longlong, not np.int64 */
+    static const char *fmt[MK_NDTYPE] = {"f", "e", "d", "i", sizeof(long) == 8 ? "l" : "q", "B", "?"};
     Py_ssize_t *mem = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (t->ndim ? t->ndim : 1));
     if (!mem) { PyErr_NoMemory(); return -1; }
     int isz = mk_dtypes[t->dtype].itemsize;

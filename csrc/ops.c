@@ -168,13 +168,21 @@ int mk_exec(mk_call *c) {
         return -1;
     }
     int dev = c->nin ? c->in[0]->device : MK_CPU;
-    int need_f32 = 0;
+    int need_f32 = 0, has_f32 = -1;
     for (int i = 0; i < c->nin; i++) {
         if (c->in[i]->device != dev) {
             PyErr_Format(mk_InvalidArgumentError, "%s: inputs on different devices", op->name);
             return -1;
         }
         if (c->in[i]->dtype == MK_F16 && !(op->flags & MK_OP_F16_NATIVE)) need_f32 = 1;
+        if (c->in[i]->dtype == MK_F32 && has_f32 < 0) has_f32 = i;
+    }
+    if (need_f32 && has_f32 >= 0) {
+        /* computing float16 in float32 must not make float16 + float32 legal (TF refuses it) */
+        PyErr_Format(mk_InvalidArgumentError, "%s: cannot compute %s as input #%d(zero-based) was "
+                     "expected to be a float16 tensor but is a float32 tensor", op->name, op->name,
+                     has_f32);
+        return -1;
     }
     if (need_f32) return exec_via_f32(c);
 

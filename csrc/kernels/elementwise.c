@@ -466,7 +466,8 @@ static int k_copy(mk_call *c) {
 
 /* ---- registration ---------------------------------------------------------- */
 
-#define REG_N(ID, n, infer, kern, fl) mk_ops[MK_OP_##ID] = (mk_opdef){NULL, n, 1, (fl), infer, {kern}}
+#define REG_N(ID, n, infer, kern, fl) \
+    mk_ops[MK_OP_##ID] = (mk_opdef){NULL, n, 1, (fl) | MK_OP_ELEMENTWISE, infer, {kern}}
 
 void mk_register_elementwise(void) {
     REG_N(ADD, 2, infer_binary_num, k_add, 0);
@@ -502,9 +503,9 @@ void mk_register_elementwise(void) {
     FLOAT_UNARY(ELU, k_elu); FLOAT_UNARY(SELU, k_selu); FLOAT_UNARY(SOFTPLUS, k_softplus);
     FLOAT_UNARY(SOFTSIGN, k_softsign); FLOAT_UNARY(GELU, k_gelu); FLOAT_UNARY(GELU_TANH, k_gelu_tanh);
     FLOAT_UNARY(SILU, k_silu); FLOAT_UNARY(HARD_SIGMOID, k_hard_sigmoid); FLOAT_UNARY(ERF, k_erf);
-    mk_ops[MK_OP_FLOOR] = (mk_opdef){NULL, 1, 1, MK_OP_NONDIFF, infer_unary_float, {k_floor}};
-    mk_ops[MK_OP_CEIL] = (mk_opdef){NULL, 1, 1, MK_OP_NONDIFF, infer_unary_float, {k_ceil}};
-    mk_ops[MK_OP_ROUND] = (mk_opdef){NULL, 1, 1, MK_OP_NONDIFF, infer_unary_float, {k_round}};
+    mk_ops[MK_OP_FLOOR] = (mk_opdef){NULL, 1, 1, MK_OP_NONDIFF | MK_OP_ELEMENTWISE, infer_unary_float, {k_floor}};
+    mk_ops[MK_OP_CEIL] = (mk_opdef){NULL, 1, 1, MK_OP_NONDIFF | MK_OP_ELEMENTWISE, infer_unary_float, {k_ceil}};
+    mk_ops[MK_OP_ROUND] = (mk_opdef){NULL, 1, 1, MK_OP_NONDIFF | MK_OP_ELEMENTWISE, infer_unary_float, {k_round}};
     REG_N(IS_NAN, 1, infer_unary_float_to_bool, k_is_nan, MK_OP_NONDIFF);
     REG_N(IS_INF, 1, infer_unary_float_to_bool, k_is_inf, MK_OP_NONDIFF);
     REG_N(IS_FINITE, 1, infer_unary_float_to_bool, k_is_finite, MK_OP_NONDIFF);

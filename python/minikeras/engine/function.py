@@ -145,6 +145,8 @@ class ConcreteFunction:
 
 
 def _contiguous(t):
+    if t._size == 0:
+        return True
     st = 1
     for d, s in zip(reversed(t._shape), reversed(t._strides)):
         if d != 1 and s != st:
@@ -182,8 +184,10 @@ class Function:
     def _call(self, instance, args, kwargs):
         fn = self._python_function
         call_args = args if instance is None else (instance,) + args
-        if _run_eagerly or _graph_stack:
-            # eager mode, or nested inside another trace: ops go straight to the outer graph
+        if _run_eagerly or _graph_stack or _core.tapes_active():
+            # eager mode, or nested inside another trace: ops go straight to the outer graph;
+            # under a recording GradientTape a replay would be invisible to the tape (the
+            # gradient came back None after the first call), so the function runs eagerly
             return fn(*call_args, **kwargs)
         leaves = []
         key = (_flatten_args(args, leaves), _flatten_args(kwargs, leaves))
@@ -248,6 +252,26 @@ def _is_traced(t):
     return _is_tensor(t) and t._traced
 
 
+class _KeepVariables:
+    """Tracing a branch / loop graph runs it once for real; every variable written there is
+    put back on exit, so only the control-flow node's own run (the chosen branch, the real
+    iterations) has side effects (before, the trace call applied both branches' updates)."""
+
+    def __enter__(self):
+        from .variable import _live_variables
+        self.saved = []
+        for v in list(_live_variables.values()):
+            t = v._value
+            if not t._traced and t._size:
+                self.saved.append((t, np.array(np.asarray(t))))
+        return self
+
+    def __exit__(self, *exc):
+        for t, a in self.saved:
+            np.asarray(t)[...] = a
+        return False
+
+
 def _branch_graph(fn, inputs=()):
     """Trace fn(*inputs) into its own graph; outputs forced to contiguous copies."""
     g = _core.Graph()
@@ -268,8 +292,25 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     graph = current_graph()
     if graph is None or not _is_traced(pred):
         return true_fn() if bool(pred) else false_fn()
-    g1, s1, o1 = _branch_graph(true_fn)
-    g2, s2, o2 = _branch_graph(false_fn)
+    if _core.tapes_active():
+        # a GradientTape inside the traced function records this cond: a cond node is opaque
+        # to the tape (its gradient followed the true branch whatever the predicate), so
+        # both branches run inline and the result is selected, which the tape differentiates
+        l1, l2 = [], []
+        s1 = _flatten_out(true_fn(), l1)
+        _flatten_out(false_fn(), l2)
+        if len(l1) != len(l2) or any(a._shape != b._shape or a._dtype_id != b._dtype_id
+                                     for a, b in zip(l1, l2)):
+            raise ValueError("true_fn and false_fn must return tensors of the same structure, "
+                             f"shapes and dtypes; got {[a._shape for a in l1]} and "
+                             f"{[b._shape for b in l2]}")
+        p = convert_to_tensor(pred)
+        if p.dtype.name != "bool":
+            p = C["not_equal"](p, _core.scalar(0, p._dtype_id))
+        return _pack_out(s1, [C["where"](p, a, b) for a, b in zip(l1, l2)])
+    with _KeepVariables():
+        g1, s1, o1 = _branch_graph(true_fn)
+        g2, s2, o2 = _branch_graph(false_fn)
     if len(o1) != len(o2) or any(a._shape != b._shape or a._dtype_id != b._dtype_id
                                  for a, b in zip(o1, o2)):
         raise ValueError("true_fn and false_fn must return tensors of the same structure, "
@@ -310,13 +351,14 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         return vs[0] if single else type(loop_vars)(vs)
     init = [C["copy"](convert_to_tensor(v)) for v in lv]
     cin = [_private_copy(t) for t in init]
-    gc, _, _ = _branch_graph(lambda *v: convert_to_tensor(cond(*v)), cin)
     bin_ = [_private_copy(t) for t in init]
 
     def body_list(*v):
         r = body(*v)
         return [r] if not isinstance(r, (list, tuple)) else list(r)
-    gb, _, bouts = _branch_graph(body_list, bin_)
+    with _KeepVariables():
+        gc, _, _ = _branch_graph(lambda *v: convert_to_tensor(cond(*v)), cin)
+        gb, _, bouts = _branch_graph(body_list, bin_)
     if len(bouts) != len(init) or any(a._shape != b._shape or a._dtype_id != b._dtype_id
                                       for a, b in zip(bouts, init)):
         raise ValueError("while_loop body must return loop variables of unchanged shapes and "
@@ -335,22 +377,46 @@ def _core_run_last(graph):
 
 # ---- printing ---------------------------------------------------------------------
 
-def _format_value(v):
+def _format_scalar(x):
+    """One element as TF's PrintV2 writes it: shortest of %.6g / %.9g (float32) or
+    %.15g / %.17g (float64) that round-trips, ints as ints, bools as true/false."""
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, np.floating):
+        if x.dtype == np.float64:
+            t = "%.15g" % x
+            return t if float(t) == x else "%.17g" % x
+        f = np.float32(x)
+        t = "%.6g" % f
+        return t if np.float32(t) == f else "%.9g" % f
+    return str(x)
+
+
+def _format_array(a, summarize, indent=1):
+    if a.ndim == 0:
+        return _format_scalar(a[()])
+    n = a.shape[0]
+    idx = list(range(n))
+    if 0 <= summarize and n > 2 * summarize:
+        idx = idx[:summarize] + [None] + idx[n - summarize:]
+    parts = ["..." if i is None else _format_array(a[i], summarize, indent + 1) for i in idx]
+    sep = " " if a.ndim == 1 else "\n" + " " * indent
+    return "[" + sep.join(parts) + "]"
+
+
+def _format_value(v, summarize=3):
     if _is_tensor(v):
-        a = np.array(_core.runtime_view(v))
-        if a.ndim == 0:
-            return str(a.item()) if a.dtype.kind != "b" else str(bool(a)).lower()
-        return np.array2string(a, separator=" ", threshold=1000, edgeitems=3,
-                               formatter={"bool": lambda b: str(bool(b)).lower()})
+        return _format_array(np.array(_core.runtime_view(v)), -1 if summarize is None else summarize)
     return str(v)
 
 
 def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
-    """tf.print: prints when it runs (at every replay of a traced graph)."""
+    """tf.print: prints when it runs (at every replay of a traced graph), to sys.stderr as
+    it is at that moment unless output_stream is given."""
     def do_print(*tensors):
         it = iter(tensors)
-        parts = [_format_value(next(it)) if (_is_tensor(x) or hasattr(x, "_as_tensor")) else str(x)
-                 for x in inputs]
+        parts = [_format_value(next(it), summarize) if (_is_tensor(x) or hasattr(x, "_as_tensor"))
+                 else str(x) for x in inputs]
         stream = sys.stderr if output_stream is None else output_stream
         if isinstance(stream, str):
             stream = sys.stdout if "stdout" in stream else sys.stderr

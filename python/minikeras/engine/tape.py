@@ -58,6 +58,7 @@ class GradientTape:
         self._tape = _core.Tape(watch_accessed_variables)
         self._used = False
         self._recording = False
+        self._watched = {}   # id -> tensor watched explicitly (refs kept so ids stay unique)
 
     def __enter__(self):
         self._tape.start()
@@ -77,6 +78,7 @@ class GradientTape:
                                  f"or tf.Variable")
             if _dt.ALL[v._dtype_id].is_floating:
                 self._tape.watch(v)
+                self._watched[id(v)] = v
 
     @contextlib.contextmanager
     def stop_recording(self):
@@ -90,6 +92,7 @@ class GradientTape:
 
     def reset(self):
         self._tape.reset()
+        self._watched.clear()
 
     def watched_variables(self):
         return ()
@@ -122,8 +125,18 @@ class GradientTape:
         records = self._tape.records()
         if not self._persistent:
             self._used = True
+        # a source is differentiated only if this tape watches it: explicitly, as a trainable
+        # variable (watch_accessed_variables), or as the output of a recorded op.  (Tensors keep
+        # the watch bits of earlier tapes in the same slot, so C-level recording alone is not
+        # proof; without this an unwatched constant or non-trainable variable got a gradient.)
+        produced = {id(o) for rec in records for o in rec[2]}
+
+        def watched(st):
+            return (id(st) in self._watched or id(st) in produced
+                    or (self._watch_vars and st._flags & _core.T_TRAINABLE))
+        is_watched = [bool(watched(st)) for st in src_tensors]
         # only ops on a path from a source to a target matter: mark sources forward
-        source_ids = {id(s) for s in src_tensors}
+        source_ids = {id(s) for s, w in zip(src_tensors, is_watched) if w}
         reach = set(source_ids)
         useful = []
         for rec in records:
@@ -139,7 +152,8 @@ class GradientTape:
             rule = REGISTRY.get(name)
             if rule is None:
                 raise LookupError(f"No gradient defined for operation '{name}'")
-            op = OpRecord(name, ins, outs, ints, floats)
+            op = _Op(name, ins, outs, ints, floats)
+            op.needs = tuple(id(i) in reach for i in ins)
             din = rule(op, *dys)
             for inp, g in zip(ins, din):
                 if g is None or id(inp) not in reach:
@@ -148,8 +162,8 @@ class GradientTape:
                     continue
                 _accumulate(grads, inp, g)
         result = []
-        for s in src_tensors:
-            g = grads.get(id(s))
+        for s, w in zip(src_tensors, is_watched):
+            g = grads.get(id(s)) if w else None
             if g is not None and g._dtype_id != s._dtype_id:
                 g = C["cast"](g, ints=(s._dtype_id,))
             if g is None and unconnected_gradients in ("zero", "ZERO") or \
@@ -189,6 +203,12 @@ class GradientTape:
             else:
                 out.append(convert_to_tensor(np.stack(r).reshape(tuple(t._shape) + tuple(sv._shape))))
         return _pack_like(sources, iter(out))
+
+
+class _Op(OpRecord):
+    """A record plus `needs`: which inputs lead back to a source (rules may skip the others)."""
+
+    __slots__ = ("needs",)
 
 
 def _accumulate(grads, t, g):

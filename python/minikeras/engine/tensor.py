@@ -117,7 +117,8 @@ class Tensor(_core.TensorBase):
             raise AttributeError(
                 "'Tensor' object has no attribute 'numpy': inside tf.function / fit the tensor's "
                 "value is not known while the graph is traced")
-        return np.array(self, copy=True)
+        a = np.array(self, copy=True)
+        return a[()] if a.ndim == 0 else a   # TF: a numpy scalar for 0-d tensors
 
     def __array__(self, dtype=None, copy=None):
         a = np.asarray(memoryview(self)) if self._size else np.zeros(self._shape, self.dtype.as_numpy_dtype)
@@ -127,7 +128,10 @@ class Tensor(_core.TensorBase):
 
     def _numpy_text(self, is_repr=False):
         a = self.numpy()
-        text = repr(a) if is_repr else str(a)
+        if is_repr:   # TF (numpy 2): scalars as their Python item, `numpy=3.0`
+            text = repr(a.item()) if np.ndim(a) == 0 else repr(a)
+        else:
+            text = str(a)
         if "\n" in text:
             text = "\n" + text
         return text

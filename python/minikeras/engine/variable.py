@@ -1,5 +1,7 @@
 """tf.Variable: a named, mutable buffer.  Ops read the buffer directly; assign
 writes into it in place, so traced graphs that captured it see every update."""
+import weakref
+
 import numpy as np
 
 from .. import _core
@@ -8,6 +10,7 @@ from .tensor import Tensor, TensorShape, convert_to_tensor
 
 C = _core.ops
 _counter = {}
+_live_variables = weakref.WeakValueDictionary()   # id -> Variable (tf.function restores them)
 
 
 def _unique_name(base):
@@ -54,6 +57,7 @@ class Variable:
         value = convert_to_tensor(initial_value)
         # own, contiguous storage flagged as a variable buffer
         self._value = C["copy"](value)
+        _live_variables[id(self)] = self
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
         self._trainable = bool(trainable) and _dt.ALL[self._value._dtype_id].is_floating
@@ -190,6 +194,8 @@ class Variable:
 
 def _forward(name):
     def method(self, *args):
+        # unwrap Variable operands: the C number slots defer to them (NotImplemented)
+        args = [a._value if isinstance(a, Variable) else a for a in args]
         return getattr(self._value, name)(*args)
     method.__name__ = name
     return method

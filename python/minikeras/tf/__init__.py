@@ -21,6 +21,8 @@ from ..engine.api.shape import (broadcast_dynamic_shape, broadcast_static_shape,
                                 broadcast_to, concat, expand_dims, pad, rank, repeat, reshape,
                                 reverse, shape, shape_n, size, slice, split, squeeze, stack,
                                 strided_slice, tile, transpose, unstack)
-from . import config, dtypes, errors, linalg, math  # noqa: F401
+from ..engine.api.reduce import *  # noqa: F401,F403
+from ..engine.api.reduce import norm  # noqa: F401
+from . import config, dtypes, errors, experimental, linalg, math, nn, random  # noqa: F401
 
 newaxis = None

@@ -15,8 +15,9 @@ def _s(x, v):
 def _binary(fa, fb):
     def rule(op, dy):
         a, b = op.inputs
-        ga = None if fa is None else unbroadcast(fa(op, dy), a._shape)
-        gb = None if fb is None else unbroadcast(fb(op, dy), b._shape)
+        need_a, need_b = getattr(op, "needs", (True, True))
+        ga = None if fa is None or not need_a else unbroadcast(fa(op, dy), a._shape)
+        gb = None if fb is None or not need_b else unbroadcast(fb(op, dy), b._shape)
         return [ga, gb]
     return rule
 
@@ -35,7 +36,10 @@ register("squared_difference")(_binary(
 def _pow(op, dy):
     x, y = op.inputs
     z = op.outputs[0]
+    need_x, need_y = getattr(op, "needs", (True, True))
     gx = dy * y * C["pow"](x, y - _s(y, 1.0))
+    if not need_y:
+        return [unbroadcast(gx, x._shape), None]
     # d/dy x^y = x^y log x, defined as 0 where x <= 0 (as TensorFlow)
     pos = C["greater"](x, _s(x, 0.0))
     safe_x = C["where"](pos, x, x * _s(x, 0.0) + _s(x, 1.0))
@@ -46,10 +50,11 @@ def _pow(op, dy):
 def _select_rule(cmp_name):
     def rule(op, dy):
         x, y = op.inputs
+        need_x, need_y = getattr(op, "needs", (True, True))
         take_x = C[cmp_name](x, y)
         zero = dy * _s(dy, 0.0)
-        return [unbroadcast(C["where"](take_x, dy, zero), x._shape),
-                unbroadcast(C["where"](take_x, zero, dy), y._shape)]
+        return [unbroadcast(C["where"](take_x, dy, zero), x._shape) if need_x else None,
+                unbroadcast(C["where"](take_x, zero, dy), y._shape) if need_y else None]
     return rule
 
 
@@ -65,8 +70,9 @@ def _floordiv(op, dy):
 @register("mod")
 def _mod(op, dy):
     x, y = op.inputs
-    return [unbroadcast(dy, x._shape),
-            unbroadcast(C["negative"](dy) * C["floor"](x / y), y._shape)]
+    need_x, need_y = getattr(op, "needs", (True, True))
+    return [unbroadcast(dy, x._shape) if need_x else None,
+            unbroadcast(C["negative"](dy) * C["floor"](x / y), y._shape) if need_y else None]
 
 
 def _unary(fn):
@@ -137,28 +143,30 @@ reg_unary("hard_sigmoid", lambda x, y, dy, f: C["where"](
 @register("relu_grad")
 def _relu_grad_grad(op, ddx):
     dy, y = op.inputs
-    return [C["relu_grad"](ddx, y), None]
+    return [unbroadcast(C["relu_grad"](ddx, y), dy._shape), None]
 
 
 @register("sigmoid_grad")
 def _sigmoid_grad_grad(op, ddx):
     dy, y = op.inputs
     one = _s(y, 1.0)
-    return [C["sigmoid_grad"](ddx, y), ddx * dy * (one - _s(y, 2.0) * y)]
+    return [unbroadcast(C["sigmoid_grad"](ddx, y), dy._shape),
+            unbroadcast(ddx * dy * (one - _s(y, 2.0) * y), y._shape)]
 
 
 @register("tanh_grad")
 def _tanh_grad_grad(op, ddx):
     dy, y = op.inputs
-    return [C["tanh_grad"](ddx, y), ddx * dy * _s(y, -2.0) * y]
+    return [unbroadcast(C["tanh_grad"](ddx, y), dy._shape), unbroadcast(ddx * dy * _s(y, -2.0) * y, y._shape)]
 
 
 @register("where")
 def _where(op, dy):
     cond, a, b = op.inputs
+    _, need_a, need_b = getattr(op, "needs", (True, True, True))
     zero = dy * _s(dy, 0.0)
-    return [None, unbroadcast(C["where"](cond, dy, zero), a._shape),
-            unbroadcast(C["where"](cond, zero, dy), b._shape)]
+    return [None, unbroadcast(C["where"](cond, dy, zero), a._shape) if need_a else None,
+            unbroadcast(C["where"](cond, zero, dy), b._shape) if need_b else None]
 
 
 @register("cast")

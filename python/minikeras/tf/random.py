@@ -1,0 +1,2 @@
+"""tf.random."""
+from ..engine.api.random import *  # noqa: F401,F403
