@@ -56,6 +56,7 @@ class _CallContext:
 
 
 _CTX = _CallContext()
+_HOLDS_EAGER_LOSSES = {}   # id(layer) of layers holding eager losses (so most calls skip clearing)
 _NAME_SCOPE = []
 
 
@@ -178,9 +179,30 @@ def _display_shape(shape):
     return str(tuple(shape.as_list())) if shape.rank is not None else "<unknown>"
 
 
+def _fast_compatible(spec, x):
+    """True when a single tensor surely satisfies a single InputSpec (the common case)."""
+    shape = x._shape
+    ndim = len(shape)
+    if spec.ndim is not None and ndim != spec.ndim:
+        return False
+    if spec.min_ndim is not None and ndim < spec.min_ndim:
+        return False
+    if spec.max_ndim is not None and ndim > spec.max_ndim:
+        return False
+    if spec.dtype is not None or spec.shape is not None:
+        return False
+    for axis, value in spec.axes.items():
+        if value is not None and (not -ndim <= axis < ndim or shape[axis] != value):
+            return False
+    return True
+
+
 def assert_input_compatibility(input_spec, inputs, layer_name):
     """Raise ValueError (tf.keras's messages) when inputs do not match input_spec."""
     if not input_spec:
+        return
+    if isinstance(input_spec, InputSpec) and isinstance(inputs, _core.TensorBase) and \
+            _fast_compatible(input_spec, inputs):
         return
     specs = flatten(input_spec)
     flat = flatten(inputs)
@@ -601,6 +623,7 @@ class Layer:
                 if not _is_tensor(loss):
                     loss = convert_to_tensor(loss, dtype_hint=backend.floatx())
                 self._eager_losses.append(loss)
+                _HOLDS_EAGER_LOSSES[id(self)] = True
 
     @property
     def losses(self):
@@ -615,7 +638,9 @@ class Layer:
 
     def _clear_losses(self):
         for layer in self._flatten_layers():
-            layer.__dict__["_eager_losses"] = []
+            if layer._eager_losses:
+                layer.__dict__["_eager_losses"] = []
+                _HOLDS_EAGER_LOSSES.pop(id(layer), None)
 
     @property
     def metrics(self):
@@ -758,7 +783,7 @@ class Layer:
     def _eager_call(self, inputs, args, kwargs):
         ctx = _CTX
         inputs = self._convert_inputs(inputs)
-        if ctx.depth == 0 and not ctx.in_shape_inference:
+        if ctx.depth == 0 and _HOLDS_EAGER_LOSSES and not ctx.in_shape_inference:
             self._clear_losses()
         training, args, kwargs = self._resolve_training(args, kwargs)
         if not self.built:
@@ -852,9 +877,8 @@ class Layer:
         finally:
             ctx.in_shape_inference, ctx.training, ctx.depth = saved
             _rnd._set_state(state)
-            if not ctx.in_shape_inference:
-                for layer in self._flatten_layers():
-                    layer.__dict__["_eager_losses"] = []
+            if not ctx.in_shape_inference and _HOLDS_EAGER_LOSSES:
+                self._clear_losses()
         first = results[0]
         flat_a = flatten(first)
         flat_b = flatten(results[-1])
