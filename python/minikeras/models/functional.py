@@ -256,6 +256,8 @@ def _serialize_node(node, node_conversion_map):
     inputs = args[0] if args else None
     positional, _, _, _ = layer._call_spec()
     arguments = dict(zip(positional, args[1:]))
+    if len(args) > 1 and not positional:      # TFOpLambda: the op's other positional arguments
+        arguments["__args__"] = _encode_const(list(args[1:]))
     arguments.update(kwargs)
 
     def ser_tensor(t):
@@ -293,6 +295,33 @@ def _serialize_node(node, node_conversion_map):
     if not is_nested(inputs):
         data = [data]
     return data
+
+
+def _encode_const(v):
+    """Python constants in op arguments -> JSON (slices, tuples, Ellipsis, None kept)."""
+    if isinstance(v, slice):
+        return {"__slice__": [_encode_const(v.start), _encode_const(v.stop), _encode_const(v.step)]}
+    if v is Ellipsis:
+        return {"__ellipsis__": True}
+    if isinstance(v, tuple):
+        return {"__tuple__": [_encode_const(x) for x in v]}
+    if isinstance(v, list):
+        return [_encode_const(x) for x in v]
+    return v
+
+
+def _decode_const(v):
+    if isinstance(v, dict):
+        if "__slice__" in v:
+            return slice(*[_decode_const(x) for x in v["__slice__"]])
+        if "__ellipsis__" in v:
+            return Ellipsis
+        if "__tuple__" in v:
+            return tuple(_decode_const(x) for x in v["__tuple__"])
+        return {k: _decode_const(x) for k, x in v.items()}
+    if isinstance(v, list) and not _is_leaf(v):
+        return [_decode_const(x) for x in v]
+    return v
 
 
 def get_network_config(model):
@@ -419,7 +448,10 @@ def reconstruct_from_config(config, custom_objects=None):
         packed = _pack_leaves(node_data, input_tensors)
         if not isinstance(packed, dict) and len(flatten(packed)) == 1:
             packed = flatten(packed)[0]
-        output_tensors = layer(packed, **kwargs)
+        kwargs = dict(kwargs)
+        extra = kwargs.pop("__args__", [])
+        extra = [_decode_const(a) for a in extra]
+        output_tensors = layer(packed, *extra, **kwargs)
         out_index = flatten(output_tensors)[0]._keras_history.node_index
         node_index_map[(layer.name, node_count[layer])] = out_index
         node_count[layer] += 1
