@@ -417,3 +417,38 @@ def test_op_layer_config_with_slices_and_constants():
     clone = Model.from_config(config)
     v = np.random.rand(2, 6).astype("float32")
     np.testing.assert_allclose(clone(v).numpy(), (1 - v[:, 1:4]) * 3, rtol=1e-6)
+
+
+def test_shared_layer_and_mixed_operands():
+    a, b = Input(shape=(3,)), Input(shape=(3,))
+    shared = layers.Dense(2)
+    out = shared(a) - shared(b)
+    model = Model([a, b], out)
+    assert [l.name for l in model.layers].count("dense") == 1 and model.count_params() == 8
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any(l.startswith("dense (Dense)") and "input_1[0][0]" in l for l in lines)
+    assert any(l.strip() == "input_2[0][0]" for l in lines)
+    xa, xb = np.random.rand(2, 3), np.random.rand(2, 3)
+    np.testing.assert_allclose(model([xa, xb]).numpy(), (shared(xa) - shared(xb)).numpy(), rtol=1e-5)
+    x = Input(shape=(3,))
+    v = tf.Variable([2., 2., 2.])
+    outs = [tf.constant([1., 2., 3.]) + x, np.ones(3, "float32") * x, v * x,
+            x @ tf.constant(np.ones((3, 2), "float32"))]
+    res = Model(x, outs)(np.ones((1, 3), "float32"))
+    np.testing.assert_allclose(res[0].numpy(), [[2., 3., 4.]])
+    np.testing.assert_allclose(res[1].numpy(), [[1., 1., 1.]])
+    np.testing.assert_allclose(res[2].numpy(), [[2., 2., 2.]])
+    np.testing.assert_allclose(res[3].numpy(), [[3., 3.]])
+
+
+def test_building_inside_tf_function_keeps_weights_out_of_the_graph():
+    model = Sequential([layers.Dense(3), layers.Dropout(0.5), layers.Dense(2)])
+    x = np.ones((4, 5), "float32")
+    f = tf.function(lambda t: model(t, training=True))
+    f(x)
+    model.layers[0].set_weights([np.ones((5, 3)), np.zeros(3)])
+    model.layers[2].set_weights([np.ones((3, 2)), np.zeros(2)])
+    r1, r2 = f(x).numpy(), f(x).numpy()
+    assert set(np.unique(r1)) <= {0., 10., 20., 30.} and set(np.unique(r2)) <= {0., 10., 20., 30.}
+    np.testing.assert_allclose(tf.function(lambda t: model(t))(x).numpy(), np.full((4, 2), 15.))
