@@ -10,7 +10,6 @@ hyper-parameters (beta_1, epsilon, ...) are op attributes fixed when the step is
 
 Slot variables are created lazily, on the first apply_gradients, OUTSIDE any graph being
 traced (_init_scope), so a replayed graph never re-initialises them."""
-import contextlib
 import inspect
 import numbers
 import warnings
@@ -31,23 +30,7 @@ EPSILON = 1e-7   # keras.backend.epsilon()
 _TAKES_STATE = {}  # optimizer class -> whether _resource_apply_dense takes apply_state
 
 
-@contextlib.contextmanager
-def _init_scope():
-    """Run the body eagerly, outside every graph being traced (TensorFlow's init_scope):
-    variables created here are initialised once, not at every replay."""
-    stack = list(_function._graph_stack)
-    if not stack:
-        yield
-        return
-    for g in reversed(stack):
-        g.end()
-    del _function._graph_stack[:]
-    try:
-        yield
-    finally:
-        _function._graph_stack[:] = stack
-        for g in stack:
-            g.begin()
+_init_scope = _function.init_scope
 
 
 def _buf(v):
