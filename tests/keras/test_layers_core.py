@@ -447,3 +447,19 @@ def test_add_loss_forms():
     assert sorted(float(v) for v in layer.losses) == [2.0, 4.0]
     layer(np.ones((1, 1), "float32"))
     assert sorted(float(v) for v in layer.losses) == [1.0, 2.0]
+
+
+def test_custom_objects_and_registry():
+    from minikeras import utils
+
+    class Scaled(Layer):
+        pass
+    assert layers.get_registered_object("Dense") is layers.Dense
+    with utils.custom_object_scope({"Thing": Scaled}):
+        assert layers.get_registered_object("Thing") is Scaled
+    assert layers.get_registered_object("Thing") is None
+    cfg = layers.serialize(layers.Activation("relu", name="act"))
+    assert cfg == {"class_name": "Activation", "config": {"name": "act", "trainable": True,
+                                                          "dtype": "float32", "activation": "relu"}}
+    with pytest.raises(ValueError, match="Unknown layer: Nope"):
+        layers.deserialize({"class_name": "Nope", "config": {}})

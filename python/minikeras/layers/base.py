@@ -44,6 +44,41 @@ def get_registered_object(name, custom_objects=None):
     return _REGISTRY.get(name)
 
 
+def get_custom_objects():
+    """The global dict of custom objects (name -> class or function) used when loading."""
+    return _CUSTOM_OBJECTS
+
+
+class CustomObjectScope:
+    """`with custom_object_scope({'MyLayer': MyLayer}):` makes the names resolvable."""
+
+    def __init__(self, *args):
+        self.custom_objects = args
+        self.backup = None
+
+    def __enter__(self):
+        self.backup = dict(_CUSTOM_OBJECTS)
+        for objects in self.custom_objects:
+            _CUSTOM_OBJECTS.update(objects)
+        return self
+
+    def __exit__(self, *args):
+        _CUSTOM_OBJECTS.clear()
+        _CUSTOM_OBJECTS.update(self.backup)
+
+
+custom_object_scope = CustomObjectScope
+
+
+def register_keras_serializable(package="Custom", name=None):
+    def decorator(arg):
+        key = f"{package}>{name or arg.__name__}"
+        _CUSTOM_OBJECTS[key] = arg
+        _CUSTOM_OBJECTS.setdefault(name or arg.__name__, arg)
+        return arg
+    return decorator
+
+
 # ---- global call state ------------------------------------------------------------------
 
 class _CallContext:
