@@ -193,6 +193,7 @@ def test_skip_connection_operators_and_multi_output():
     y = (2 * out3 - out4) / 4 + (-out3) ** 2
     z = out2[:, :3]
     assert y.shape == (None, 1) and z.shape == (None, 3)
+    assert type(z.node.layer).__name__ == "SlicingOpLambda"
     m3 = Model(input, [y, z])
     r1, r2 = m3(x)
     o3 = a.numpy()

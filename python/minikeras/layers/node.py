@@ -253,8 +253,9 @@ del _n, _api, _f
 
 def op_layer_call(fn, name, args, kwargs):
     """Run `fn(*args, **kwargs)` on KerasTensors as a TFOpLambda layer named `name`."""
-    from .core import TFOpLambda
-    return TFOpLambda(fn, symbol=name)(*args, **kwargs)
+    from .core import TFOpLambda, SlicingOpLambda
+    cls = SlicingOpLambda if name == "tf.__operators__.getitem" else TFOpLambda
+    return cls(fn, symbol=name)(*args, **kwargs)
 
 
 def has_keras_tensor(s):
