@@ -151,7 +151,8 @@ static void chunk_view(mk_tensor *dst, const mk_tensor *src, int64_t n, int64_t 
 static int graph_run_fused(mk_graph *g, Py_ssize_t start, int len, int64_t n, const char **err) {
     int64_t nch = (n + FUSE_CHUNK - 1) / FUSE_CHUNK;
     int failed = 0;
-    #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
+    /* dynamic: a thread that the OS delays does not hold the others at the barrier */
+    #pragma omp parallel for schedule(dynamic, 1) if (n >= MK_PAR_MIN)
     for (int64_t ch = 0; ch < nch; ch++) {
         int64_t lo = ch * FUSE_CHUNK, cl = n - lo < FUSE_CHUNK ? n - lo : FUSE_CHUNK;
         for (int j = 0; j < len && !failed; j++) {

@@ -1,6 +1,7 @@
 /* The binding layer: the TensorBase type (numbers, buffer protocol, scalars),
  * one fast callable per op, and module set-up. */
 #include "mk.h"
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #ifdef _OPENMP
@@ -556,6 +557,10 @@ PyMODINIT_FUNC PyInit__core(void) {
     mk_ResourceExhaustedError = PyErr_NewExceptionWithDoc("minikeras._core.ResourceExhaustedError",
         "out of memory", PyExc_MemoryError, NULL);
     if (mk_ops_init() < 0) { Py_DECREF(m); return NULL; }
+    /* Keep freed tensor memory in the heap: glibc otherwise maps and unmaps every
+     * buffer over 128 KB, and each op then pays page faults on its fresh output. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     PyModule_AddObjectRef(m, "InvalidArgumentError", mk_InvalidArgumentError);
     PyModule_AddObjectRef(m, "ResourceExhaustedError", mk_ResourceExhaustedError);
     PyModule_AddObjectRef(m, "TensorBase", (PyObject *)&mk_TensorBase_Type);

@@ -14,7 +14,7 @@
  * else inline (no thread-pool call at all for small tensors). */
 #define RUN_TASKS(total, tasks, ...)                                                     \
     if ((total) >= MK_PAR_MIN && (tasks) > 1) {                                          \
-        _Pragma("omp parallel for schedule(static)")                                     \
+        _Pragma("omp parallel for schedule(dynamic, 1)")                                 \
         for (int64_t t = 0; t < (tasks); t++) __VA_ARGS__                                \
     } else {                                                                             \
         for (int64_t t = 0; t < (tasks); t++) __VA_ARGS__                                \

@@ -2,9 +2,14 @@
 
     import minikeras as keras
     from minikeras import tf
+    from minikeras import Model, Sequential, layers
 
 A C core (tensors, kernels on OpenBLAS, an autodiff tape, traced graphs replayed
-in C) under a TensorFlow-style function namespace and, in later issues, the Keras API."""
+in C) under a TensorFlow-style function namespace and the Keras API."""
 __version__ = "0.1.0"
 
 from . import tf  # noqa: E402,F401
+from . import backend, activations, initializers, layers, models, utils  # noqa: E402,F401
+from . import datasets, losses, metrics, optimizers  # noqa: E402,F401
+from .models import Model, Sequential  # noqa: E402,F401
+from .layers import Input  # noqa: E402,F401

@@ -6,6 +6,7 @@ while the C core records every op; the first call's results are those of the
 trace.  Later calls with the same signature copy their arguments into the
 graph's input buffers and replay every kernel in C with the GIL released.
 Python side effects therefore happen only while tracing, as in TensorFlow."""
+import contextlib
 import functools
 import sys
 import weakref
@@ -31,6 +32,25 @@ def functions_run_eagerly():
 
 def current_graph():
     return _graph_stack[-1] if _graph_stack else None
+
+
+@contextlib.contextmanager
+def init_scope():
+    """Run the body eagerly, outside every graph being traced (tf.init_scope): state
+    created here (variables, their initial values) is made once, not at every replay."""
+    stack = list(_graph_stack)
+    if not stack:
+        yield
+        return
+    for g in reversed(stack):
+        g.end()
+    del _graph_stack[:]
+    try:
+        yield
+    finally:
+        _graph_stack[:] = stack
+        for g in stack:
+            g.begin()
 
 
 class _Trace:

@@ -9,14 +9,7 @@ from . import dtypes as _dt
 from .tensor import Tensor, TensorShape, convert_to_tensor
 
 C = _core.ops
-_counter = {}
 _live_variables = weakref.WeakValueDictionary()   # id -> Variable (tf.function restores them)
-
-
-def _unique_name(base):
-    n = _counter.get(base, 0)
-    _counter[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
 
 
 class VariableAggregation:
@@ -55,16 +48,19 @@ class Variable:
             else:
                 initial_value = np.asarray(initial_value, dtype=dtype.as_numpy_dtype)
         value = convert_to_tensor(initial_value)
-        # own, contiguous storage flagged as a variable buffer
-        self._value = C["copy"](value)
+        # own, contiguous storage flagged as a variable buffer; made outside any graph
+        # being traced, so a replay never re-initialises it
+        from .function import init_scope
+        with init_scope():
+            self._value = C["copy"](value)
         _live_variables[id(self)] = self
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
         self._trainable = bool(trainable) and _dt.ALL[self._value._dtype_id].is_floating
         self._value._flags = self._value._flags | _core.T_VARIABLE | (
             _core.T_TRAINABLE if self._trainable else 0)
-        base = (name or "Variable").split(":")[0]
-        self._name = (base if name else _unique_name(base)) + ":0"
+        # eager TensorFlow does not uniquify: every unnamed variable is 'Variable:0'
+        self._name = (name or "Variable").split(":")[0] + ":0"
         self._constraint = constraint
         self._shape = TensorShape(shape) if shape is not None else TensorShape(self._value._shape)
 

@@ -6,7 +6,8 @@ from ..engine.tensor import Tensor, TensorShape, constant, convert_to_tensor, is
 from ..engine.variable import (Variable, VariableAggregation,  # noqa: F401
                                VariableSynchronization)
 from ..engine.tape import GradientTape, stop_gradient  # noqa: F401
-from ..engine.function import cond, function, while_loop  # noqa: F401
+from ..engine.function import cond, function, init_scope, while_loop  # noqa: F401
+from ..engine.api.optim import clip_by_global_norm, clip_by_norm  # noqa: F401
 from ..engine.function import print_ as print  # noqa: F401,A001
 from ..engine.api.elementwise import (abs, add, add_n, cast, clip_by_value, divide, equal,  # noqa: F401,A004
                                       exp, greater, greater_equal, identity, less, less_equal,

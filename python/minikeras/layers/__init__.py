@@ -1,0 +1,30 @@
+"""keras.layers."""
+from .base import Layer, InputSpec, get_registered_object
+from .input_layer import Input, InputLayer
+from .core import (Activation, Dense, Dropout, Flatten, Lambda, Permute, RepeatVector, Reshape,
+                   TFOpLambda, SlicingOpLambda)
+
+
+def serialize(layer):
+    """{'class_name': ..., 'config': layer.get_config()}."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """A layer (or model) from {'class_name': ..., 'config': ...}."""
+    import inspect
+    from .. import models  # noqa: F401  (registers Model, Functional, Sequential)
+    class_name = config["class_name"]
+    cls = get_registered_object(class_name, custom_objects)
+    if cls is None:
+        raise ValueError(f"Unknown layer: {class_name}. Please ensure this object is passed to the "
+                         "`custom_objects` argument. See https://www.tensorflow.org/guide/keras/"
+                         "save_and_serialize#registering_the_custom_object for details.")
+    cfg = config.get("config", {})
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
+        return cls.from_config(cfg, custom_objects=custom_objects)
+    return cls.from_config(cfg)
+
+
+__all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Reshape",
+           "Permute", "RepeatVector", "Lambda", "Dropout", "serialize", "deserialize"]

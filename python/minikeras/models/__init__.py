@@ -1,0 +1,6 @@
+"""keras.models: Model, Sequential (and Functional, what Model(inputs, outputs) returns)."""
+from .model import Model
+from .functional import Functional
+from .sequential import Sequential
+
+__all__ = ["Model", "Sequential", "Functional"]

@@ -1,0 +1,7 @@
+"""keras.utils."""
+from .summary import print_summary, count_params  # noqa: F401
+from .np_utils import to_categorical, normalize  # noqa: F401
+from .data_utils import get_file, validate_file  # noqa: F401
+from .random_utils import set_random_seed  # noqa: F401
+from ..layers.base import (get_registered_object, get_custom_objects,  # noqa: F401,E402
+                           custom_object_scope, CustomObjectScope, register_keras_serializable)
