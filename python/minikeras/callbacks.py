@@ -1060,7 +1060,8 @@ class EventFileWriter:
         self.add_summary_value(_summary_value(tag, meta, proto), step)
 
     def text_blob(self, tag, text, step, plugin_name, content=b""):
-        meta = _summary_metadata(plugin_name, content=content, data_class=_DATA_CLASS_TENSOR)
+        # no data class, as tf.keras's keras_model_summary (TensorBoard assigns it on load)
+        meta = _summary_metadata(plugin_name, content=content)
         self.add_summary_value(_summary_value(tag, meta, string_tensor_proto(text)), step)
 
     def flush(self):
