@@ -94,7 +94,8 @@ def _is_trace_error(e):
 
 
 class _VariableSnapshot:
-    """The values of every live variable, to undo a failed traced attempt."""
+    """The values of every live variable and the random generators' states, to undo a
+    failed traced attempt (so that the eager retry draws the same dropout masks)."""
 
     def __init__(self):
         from ..engine.variable import _live_variables
@@ -105,10 +106,20 @@ class _VariableSnapshot:
             t = v._value
             if not t._traced and t._size:
                 self.saved.append((v, np.array(np.asarray(t))))
+        self.np_state = np.random.get_state()
+        try:
+            from ..engine.api import random as _random
+            self.tf_state = _random._get_state()
+        except (ImportError, AttributeError):
+            self.tf_state = None
 
     def restore(self, model):
         for v, a in self.saved:
             np.asarray(v._value)[...] = a
+        np.random.set_state(self.np_state)
+        if self.tf_state is not None:
+            from ..engine.api import random as _random
+            _random._set_state(self.tf_state)
         # metric state created during the failed attempt starts again from zero
         for m in _model_metrics(model):
             if any(id(var) not in self.ids for var in getattr(m, "variables", [])):
