@@ -27,8 +27,8 @@ import numpy as np
 from .. import tf
 from ..callbacks import CallbackList
 from .compile_utils import LossesContainer, MetricsContainer, flatten, map_structure
-from .data_adapters import (expand_1d, standardize_batch, train_validation_split,
-                            unpack_x_y_sample_weight)
+from .data_adapters import (_is_array_structure, _to_numpy_structure, expand_1d,
+                            standardize_batch, train_validation_split, unpack_x_y_sample_weight)
 from .epoch_iterator import EpochIterator
 
 __all__ = ["Trainer", "flatten_metrics_in_order"]
@@ -456,6 +456,10 @@ class Trainer:
             isinstance(validation_data, (tuple, list)) and len(validation_data) == 0)
         if has_validation:
             val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(validation_data)
+            if _is_array_structure((val_x, val_y, val_sample_weight)):
+                # converted once (floating data to floatx), not at every validation
+                val_x, val_y, val_sample_weight = _to_numpy_structure(
+                    (val_x, val_y, val_sample_weight))
         with self._respect_compiled_trainable_state():
             handler = EpochIterator(x, y, sample_weight, batch_size=batch_size,
                                     steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
