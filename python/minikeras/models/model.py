@@ -4,6 +4,7 @@ and `build`).  The graph machinery lives here (guarded by `_is_graph_network`) s
 that a subclass passing inputs/outputs to `super().__init__` is functional too."""
 import numpy as np
 
+from ..trainers.trainer import Trainer
 from .. import _core
 from ..engine import dtypes as _dt
 from ..engine.tensor import TensorShape, convert_to_tensor
@@ -26,7 +27,7 @@ def _is_functional_args(args, kwargs):
             or ("inputs" in kwargs and "outputs" in kwargs))
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features."""
 
     def __new__(cls, *args, **kwargs):

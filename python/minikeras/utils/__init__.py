@@ -5,3 +5,5 @@ from .data_utils import get_file, validate_file  # noqa: F401
 from .random_utils import set_random_seed  # noqa: F401
 from ..layers.base import (get_registered_object, get_custom_objects,  # noqa: F401,E402
                            custom_object_scope, CustomObjectScope, register_keras_serializable)
+from .progbar import Progbar  # noqa: F401,E402
+from ..trainers.data_adapters import Sequence  # noqa: F401,E402
