@@ -691,3 +691,25 @@ def test_embedding_mask_config_and_gradient():
     reg(np.array([[1]]))
     np.testing.assert_allclose(reg.losses[0].numpy(), 0.01 * (reg.embeddings.numpy() ** 2).sum(),
                                rtol=1e-5)
+
+
+# ---- whole models ------------------------------------------------------------------------------
+
+def test_models_with_new_layers_round_trip_through_config():
+    a, b = Input((3,)), Input((3,))
+    x = layers.Concatenate()([a, layers.Add()([a, b])])
+    x = layers.BatchNormalization(gamma_regularizer="l2", beta_constraint="max_norm")(x)
+    x = layers.Dot(axes=1, normalize=True)([x, layers.Dense(6)(x)])
+    model = Model([a, b], x)
+    clone = Model.from_config(json.loads(json.dumps(model.get_config())))
+    clone.set_weights(model.get_weights())
+    xa, xb = rng().normal(size=(2, 3)).astype("float32"), rng(1).normal(size=(2, 3)).astype("float32")
+    np.testing.assert_allclose(clone([xa, xb]).numpy(), model([xa, xb]).numpy(), rtol=1e-5)
+    assert clone.count_params() == model.count_params() == 66
+    assert len(clone.losses) == 1
+    seq = Sequential([layers.Embedding(10, 3, input_length=4), layers.LayerNormalization(),
+                      layers.GaussianNoise(0.1), layers.LeakyReLU(), layers.AlphaDropout(0.1)])
+    seq2 = Sequential.from_config(json.loads(json.dumps(seq.get_config())))
+    assert seq2.count_params() == seq.count_params() == 36
+    assert [type(l).__name__ for l in seq2.layers] == ["Embedding", "LayerNormalization",
+                                                       "GaussianNoise", "LeakyReLU", "AlphaDropout"]
