@@ -28,3 +28,18 @@ def deserialize(config, custom_objects=None):
 
 __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Reshape",
            "Permute", "RepeatVector", "Lambda", "Dropout", "serialize", "deserialize"]
+
+# layers2: advanced activations, normalization, merging, noise, embedding
+from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU  # noqa: E402
+from .normalization import BatchNormalization, LayerNormalization  # noqa: E402
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: E402
+                      Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
+                      subtract)
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise  # noqa: E402
+from .embedding import Embedding  # noqa: E402
+
+__all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
+            "BatchNormalization", "LayerNormalization", "Add", "Subtract", "Multiply", "Average",
+            "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average",
+            "maximum", "minimum", "concatenate", "dot", "GaussianNoise", "GaussianDropout",
+            "AlphaDropout", "Embedding"]
