@@ -127,13 +127,12 @@ def _layer_weight_values(g):
 
 
 def _check_model_has_weights(model):
-    if hasattr(model, "_assert_weights_created"):
-        try:
-            model._assert_weights_created()
-        except ValueError as e:
-            raise ValueError("Unable to load weights saved in HDF5 format into a subclassed "
-                             "Model which has not created its variables yet. Call the Model "
-                             "first, then load the weights.") from e
+    from ..models import Sequential
+    if not getattr(model, "_is_graph_network", True) and not isinstance(model, Sequential) \
+            and not model.built:
+        raise ValueError("Unable to load weights saved in HDF5 format into a subclassed Model "
+                         "which has not created its variables yet. Call the Model first, then "
+                         "load the weights.")
 
 
 def _assign_all(pairs):
