@@ -622,3 +622,67 @@ def test_fit_resumes_after_load(tmp_path, ext):
     np.testing.assert_allclose(hl.history["loss"][0], ha.history["loss"][2], rtol=1e-5)
     np.testing.assert_allclose(hl.history["accuracy"][0], ha.history["accuracy"][2])
     assert int(loaded.optimizer.iterations.numpy()) == 12
+
+
+def test_repeated_weight_names_are_made_unique(tmp_path):
+    class Twice(layers.Layer):
+        def build(self, input_shape):
+            self.a = self.add_weight("w", shape=(2,), initializer="ones")
+            self.b = self.add_weight("w", shape=(2,), initializer="zeros")
+
+        def call(self, x):
+            return x * self.a + self.b
+
+    model = Sequential([layers.Dense(2, input_shape=(2,)), Twice(name="twice")])
+    model.layers[1].b.assign(np.array([5.0, 6.0], "float32"))
+    model.save(tmp_path / "t.h5")
+    with h5py.File(tmp_path / "t.h5", "r") as f:
+        assert _attr_list(f["model_weights/twice"].attrs["weight_names"]) == ["twice/w:0",
+                                                                            "twice/w_1:0"]
+    loaded = keras.models.load_model(tmp_path / "t.h5", custom_objects={"Twice": Twice})
+    np.testing.assert_array_equal(loaded.layers[1].b.numpy(), [5.0, 6.0])
+
+
+@needs_compile
+def test_custom_loss_and_metric_functions(tmp_path):
+    def my_loss(y_true, y_pred):
+        return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)
+
+    def my_metric(y_true, y_pred):
+        return tf.reduce_mean(y_pred, axis=-1)
+
+    model = Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile(loss=my_loss, optimizer=optimizers.SGD(0.1, momentum=0.5),
+                  metrics=[my_metric, "mse"])
+    model.save(tmp_path / "c.h5")
+    with h5py.File(tmp_path / "c.h5", "r") as f:
+        tc = json.loads(_attr_str(f.attrs["training_config"]))
+        assert tc["loss"] == "my_loss" and tc["metrics"] == ["my_metric", "mse"]
+    with pytest.raises(ValueError, match="my_loss"):
+        keras.models.load_model(tmp_path / "c.h5")
+    loaded = keras.models.load_model(tmp_path / "c.h5",
+                                     custom_objects={"my_loss": my_loss, "my_metric": my_metric})
+    assert loaded.compiled_loss._user_losses is my_loss
+    assert loaded.compiled_metrics._user_metrics == [my_metric, "mse"]
+    assert type(loaded.optimizer) is optimizers.SGD
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    plain = keras.models.load_model(tmp_path / "c.h5", compile=False)
+    assert not serialization.is_compiled(plain)
+
+
+@needs_fit
+def test_model_checkpoint_h5_then_load_model(tmp_path, monkeypatch):
+    """The course's callback: ModelCheckpoint('best_model.h5', ...) then load_model."""
+    monkeypatch.chdir(tmp_path)
+    rs = np.random.RandomState(1)
+    x = rs.rand(40, 4).astype("float32")
+    y = (x[:, 0] > 0.5).astype("int32")
+    model = Sequential([layers.Dense(8, "relu", input_shape=(4,)), layers.Dense(2, "softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics="accuracy")
+    cb = keras.callbacks.ModelCheckpoint('best_model.h5', monitor='val_accuracy',
+                                         verbose=0, mode='max', save_best_only=True)
+    model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[cb])
+    best = keras.models.load_model("best_model.h5")
+    assert best.optimizer.get_config()["name"] == "Adam"
+    assert os.listdir(tmp_path) == ["best_model.h5"]
+    assert best.evaluate(x, y, verbose=0)[1] == pytest.approx(cb.best)

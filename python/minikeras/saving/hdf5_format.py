@@ -100,11 +100,7 @@ def save_weights_to_hdf5_group(f, model_or_layers):
                              "(layer names must be unique in a model).")
         g = f.create_group(layer.name)
         weights = _legacy_weights(layer)
-        names = [w.name.encode("utf8") for w in weights]
-        if len(set(names)) != len(names):
-            dup = sorted({n.decode() for n in names if names.count(n) > 1})
-            raise ValueError(f"Cannot save the weights of layer '{layer.name}': several weights "
-                             f"are named {dup}.")
+        names = _unique_names([w.name for w in weights])
         save_attributes_to_hdf5_group(g, "weight_names", names)
         for name, w in zip(names, weights):
             val = np.asarray(w.numpy())
@@ -113,6 +109,22 @@ def save_weights_to_hdf5_group(f, model_or_layers):
                 ds[()] = val
             else:
                 ds[:] = val
+
+
+def _unique_names(names):
+    """Weight names as utf-8 bytes, a repeated name made unique ('w:0', 'w_1:0'): values are
+    matched by position on load, the names only label the datasets."""
+    out, used = [], set()
+    for name in names:
+        name = str(name)
+        candidate, k = name, 0
+        while candidate in used:
+            k += 1
+            base, sep, suffix = name.rpartition(":")
+            candidate = f"{base}_{k}{sep}{suffix}" if sep else f"{name}_{k}"
+        used.add(candidate)
+        out.append(candidate.encode("utf8"))
+    return out
 
 
 def _layer_weight_values(g):
@@ -235,7 +247,7 @@ def save_optimizer_weights_to_hdf5_group(hdf5_group, optimizer):
     if not weights:
         return
     g = hdf5_group.create_group("optimizer_weights")
-    names = [str(w.name).encode("utf8") for w in weights]
+    names = _unique_names([w.name for w in weights])
     save_attributes_to_hdf5_group(g, "weight_names", names)
     for name, w in zip(names, weights):
         val = np.asarray(w.numpy() if hasattr(w, "numpy") else w)
