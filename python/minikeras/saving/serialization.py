@@ -234,8 +234,12 @@ def compile_args_from_training_config(training_config, custom_objects=None):
         return _losses.deserialize(c, custom_objects=custom_objects)
 
     def metric_fn(c):
-        if c in ("accuracy", "acc", "crossentropy", "ce"):
-            return c       # resolved from the shapes at the first batch
+        if isinstance(c, str):
+            if c in custom_objects:
+                return custom_objects[c]
+            if c not in ("accuracy", "acc", "crossentropy", "ce"):
+                _metrics.deserialize(c)   # an unknown name fails here, clearly
+            return c       # compile resolves it (and names the History key) as it was given
         return _metrics.deserialize(c, custom_objects=custom_objects)
 
     return dict(optimizer=optimizer,
