@@ -686,3 +686,9 @@ def test_model_checkpoint_h5_then_load_model(tmp_path, monkeypatch):
     assert best.optimizer.get_config()["name"] == "Adam"
     assert os.listdir(tmp_path) == ["best_model.h5"]
     assert best.evaluate(x, y, verbose=0)[1] == pytest.approx(cb.best)
+
+
+def test_saved_file_has_normal_permissions(tmp_path):
+    _twin(0).save(tmp_path / "p.h5")
+    mode = os.stat(tmp_path / "p.h5").st_mode & 0o777
+    assert mode == 0o666 & ~serialization._umask()
