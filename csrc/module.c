@@ -11,6 +11,7 @@
 extern PyTypeObject mk_Tape_Type, mk_Graph_Type;
 int mk_ops_init(void);
 static PyObject *converter = NULL;   /* Python fallback: converter(obj, dtype or -1) -> tensor */
+static PyObject *symbolic_error = NULL, *symbolic_hook = NULL;   /* see engine/symbolic.py */
 
 /* ---- conversion --------------------------------------------------------- */
 
@@ -167,7 +168,20 @@ static PyObject *op_entry(PyObject *self, PyObject *const *args, Py_ssize_t narg
             else { PyErr_Format(PyExc_TypeError, "%s got an unexpected keyword '%s'", mk_op_names[op_id], key); return NULL; }
         }
     }
-    return run_op(op_id, args, nargs, nout, ints, floats);
+    PyObject *r = run_op(op_id, args, nargs, nout, ints, floats);
+    if (!r && symbolic_hook && PyErr_ExceptionMatches(symbolic_error)) {
+        /* a symbolic (Keras functional) argument: let Python build a layer instead */
+        PyErr_Clear();
+        PyObject *targs = PyTuple_New(nargs), *kw = PyDict_New();
+        if (!targs || !kw) { Py_XDECREF(targs); Py_XDECREF(kw); return NULL; }
+        for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(targs, i, args[i]); }
+        for (Py_ssize_t k = 0; kwnames && k < PyTuple_GET_SIZE(kwnames); k++)
+            PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, k), args[nargs + k]);
+        r = PyObject_CallFunction(symbolic_hook, "sOO", mk_op_names[op_id], targs, kw);
+        Py_DECREF(targs);
+        Py_DECREF(kw);
+    }
+    return r;
 }
 static PyMethodDef op_entry_def = {"op", (PyCFunction)(void (*)(void))op_entry,
                                    METH_FASTCALL | METH_KEYWORDS, "run one op"};
@@ -479,6 +493,15 @@ static PyObject *m_set_converter(PyObject *self, PyObject *fn) {
     Py_RETURN_NONE;
 }
 
+static PyObject *m_set_symbolic_hook(PyObject *self, PyObject *args) {
+    PyObject *err, *hook;
+    if (!PyArg_ParseTuple(args, "OO", &err, &hook)) return NULL;
+    Py_INCREF(err); Py_XSETREF(symbolic_error, err);
+    if (hook == Py_None) { Py_CLEAR(symbolic_hook); }
+    else { Py_INCREF(hook); Py_XSETREF(symbolic_hook, hook); }
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_op_names(PyObject *self, PyObject *u) {
     PyObject *l = PyList_New(MK_OP_COUNT);
     for (int i = 0; l && i < MK_OP_COUNT; i++) PyList_SET_ITEM(l, i, PyUnicode_FromString(mk_op_names[i]));
@@ -534,6 +557,8 @@ static PyMethodDef module_methods[] = {
     {"set_tensor_class", m_set_tensor_class, METH_O, "class instantiated for new tensors"},
     {"set_converter", m_set_converter, METH_O, "fallback converter(obj, dtype_hint) -> tensor"},
     {"op_names", m_op_names, METH_NOARGS, "names of all ops, by id"},
+    {"set_symbolic_hook", m_set_symbolic_hook, METH_VARARGS,
+     "set_symbolic_hook(error_class, hook): hook(op_name, args, kwargs) on symbolic arguments"},
     {"op_info", m_op_info, METH_O, "properties of one op"},
     {"runtime_view", m_runtime_view, METH_O, "view without the traced mark (replay-time reads)"},
     {"is_tracing", m_is_tracing, METH_NOARGS, "True while a graph is being traced"},

@@ -72,8 +72,7 @@ def pack_sequence_as(structure, flat):
 
 # ---- KerasTensor ----------------------------------------------------------------
 
-class SymbolicTensorError(TypeError):
-    pass
+from ..engine.symbolic import SymbolicTensorError  # noqa: E402  (raised by KerasTensor conversion)
 
 
 class KerasHistory:
@@ -377,3 +376,19 @@ def _int_shape(x):
         s = x.shape
         return tuple(s.as_list()) if isinstance(s, TensorShape) else tuple(s)
     return x
+
+
+def _symbolic_hook(fn, api_name, args, kwargs):
+    """engine.symbolic calls this when a tf function meets a KerasTensor."""
+    if has_keras_tensor(args) or has_keras_tensor(kwargs):
+        return op_layer_call(fn, api_name, args, kwargs)
+    raise SymbolicTensorError(f"{api_name}: a symbolic value reached an op outside the "
+                              "functional API")
+
+
+def _install_hook():
+    from ..engine import symbolic
+    symbolic.set_hook(_symbolic_hook)
+
+
+_install_hook()

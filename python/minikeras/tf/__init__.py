@@ -27,3 +27,12 @@ from ..engine.api.reduce import norm  # noqa: F401
 from . import config, dtypes, errors, experimental, linalg, math, nn, random  # noqa: F401
 
 newaxis = None
+
+# tf functions called on Keras functional-API tensors build layers (engine/symbolic.py)
+from ..engine import symbolic as _symbolic  # noqa: E402
+import sys as _sys  # noqa: E402
+
+for _mod, _prefix in ((_sys.modules[__name__], "tf"), (math, "tf.math"), (nn, "tf.nn"),
+                      (linalg, "tf.linalg"), (random, "tf.random")):
+    _symbolic.wrap_namespace(_mod, _prefix)
+del _mod, _prefix, _sys
