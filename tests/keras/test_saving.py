@@ -692,3 +692,21 @@ def test_saved_file_has_normal_permissions(tmp_path):
     _twin(0).save(tmp_path / "p.h5")
     mode = os.stat(tmp_path / "p.h5").st_mode & 0o777
     assert mode == 0o666 & ~serialization._umask()
+
+
+def test_optimizer_state_mismatch_leaves_fresh_optimizer(caplog):
+    a, _ = _pair()
+    opt = optimizers.Adam()
+    _manual_steps(a, opt, _rand(4, 4), _rand(4, 2), 1)
+    names = [w.name for w in opt.weights]
+    values = opt.get_weights()
+    fresh = optimizers.Adam()
+    values[1] = np.zeros((3, 3), "float32")                 # wrong shape
+    assert not serialization.restore_optimizer_state(a, fresh, names, values)
+    assert "freshly initialized optimizer" in caplog.text and "(3, 3)" in caplog.text
+    assert int(fresh.iterations.numpy()) == 0               # nothing assigned
+    assert not serialization.restore_optimizer_state(a, fresh, names[:-1], values[:-1])
+    good = optimizers.Adam()
+    assert serialization.restore_optimizer_state(a, good, None, opt.get_weights())
+    for x, y in zip(good.get_weights(), opt.get_weights()):
+        np.testing.assert_array_equal(x, y)

@@ -275,22 +275,26 @@ def restore_optimizer_state(model, optimizer, names, values):
     by_name = {}
     for v in current:
         by_name.setdefault(v.name, []).append(v)
+    values = [np.asarray(a) for a in values]
     try:
-        if names and len(names) == len(current) and \
-                all(len(by_name.get(n, ())) == 1 for n in names) and len(set(names)) == len(names):
-            pairs = [(by_name[n][0], np.asarray(a)) for n, a in zip(names, values)]
-            for v, a in pairs:
-                if tuple(v.shape) != a.shape:
-                    raise ValueError(f"Optimizer weight {v.name} has shape {tuple(v.shape)}, the "
-                                     f"saved one has shape {a.shape}")
-            for v, a in pairs:
-                v.assign(a.astype(v.dtype.as_numpy_dtype))
+        if len(values) != len(current):
+            raise ValueError(f"the optimizer has {len(current)} weights, the file holds "
+                             f"{len(values)}")
+        if names and len(set(names)) == len(names) and \
+                all(len(by_name.get(n, ())) == 1 for n in names):
+            targets = [by_name[n][0] for n in names]
         else:
-            optimizer.set_weights([np.asarray(a) for a in values])
+            targets = current
+        for v, a in zip(targets, values):
+            if tuple(v.shape) != a.shape:
+                raise ValueError(f"optimizer weight {v.name} has shape {tuple(v.shape)}, the "
+                                 f"saved one has shape {a.shape}")
     except ValueError as e:
         _logger.warning("Error in loading the saved optimizer state. As a result, your model is "
-                      f"starting with a freshly initialized optimizer. ({e})")
+                        f"starting with a freshly initialized optimizer. ({e})")
         return False
+    for v, a in zip(targets, values):
+        v.assign(a.astype(v.dtype.as_numpy_dtype, copy=False))
     return True
 
 
