@@ -250,6 +250,27 @@ class Model(Trainer, Layer):
                   "keras_version": __version__, "backend": "tensorflow"}
         return json.dumps(config, default=_json_default, **kwargs)
 
+    # -- saving (minikeras.saving) ------------------------------------------------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None,
+             signatures=None, options=None, save_traces=True):
+        """Save the model to '.h5' / '.hdf5' (tf.keras 2.x) or '.keras' (Keras 3 zip)."""
+        from ..saving import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                   save_format=save_format, signatures=signatures, options=options,
+                   save_traces=save_traces)
+
+    def save_weights(self, filepath, overwrite=True, save_format=None, options=None):
+        """Save the weights to '.h5' / '.hdf5' (tf.keras 2.x layout) or '.weights.h5'."""
+        from ..saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite, save_format=save_format,
+                     options=options)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, options=None):
+        """Load weights saved by save_weights (or a full '.h5' / '.keras' model file)."""
+        from ..saving import load_weights
+        return load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
+                            options=options)
+
 
 def _json_default(obj):
     if isinstance(obj, TensorShape):
