@@ -10,6 +10,6 @@ __version__ = "0.1.0"
 
 from . import tf  # noqa: E402,F401
 from . import backend, activations, initializers, layers, models, utils  # noqa: E402,F401
-from . import callbacks, constraints, datasets, losses, metrics, optimizers, regularizers, trainers  # noqa: E402,F401
+from . import callbacks, constraints, datasets, losses, metrics, optimizers, regularizers, saving, trainers  # noqa: E402,F401
 from .models import Model, Sequential  # noqa: E402,F401
 from .layers import Input  # noqa: E402,F401

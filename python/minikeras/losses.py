@@ -539,12 +539,9 @@ def _serialize_keras_object(instance):
 
 
 def _global_custom_objects():
-    try:
-        from .utils import generic_utils as _g
-    except ImportError:
-        return {}
-    objs = getattr(_g, "_GLOBAL_CUSTOM_OBJECTS", None)
-    return objs if isinstance(objs, dict) else {}
+    """Objects registered with custom_object_scope / register_keras_serializable."""
+    from .layers.base import get_custom_objects
+    return get_custom_objects()
 
 
 def _deserialize_keras_object(identifier, module_objects, custom_objects=None,
