@@ -43,3 +43,8 @@ __all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
             "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average",
             "maximum", "minimum", "concatenate", "dot", "GaussianNoise", "GaussianDropout",
             "AlphaDropout", "Embedding"]
+
+# notebooks: preprocessing (tf.keras 2.5 layers.experimental.preprocessing.Rescaling)
+from .preprocessing import Rescaling, experimental  # noqa: E402
+
+__all__ += ["Rescaling", "experimental"]
