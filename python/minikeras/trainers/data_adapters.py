@@ -283,6 +283,14 @@ class DataAdapter:
         return gen()
 
 
+def _permutation(n):
+    """A random permutation of range(n) drawn from the tf.random global generator: tf.keras shuffles
+    with tf.random.shuffle, so after tf.random.set_seed(s) a program's fit() calls see the same
+    batch orders on every run."""
+    from ..engine.api import random as _rnd
+    return np.asarray(_rnd.shuffle(np.arange(n, dtype=np.int64)))
+
+
 class ArrayDataAdapter(DataAdapter):
     """Batches sliced out of in-memory arrays."""
 
@@ -308,10 +316,10 @@ class ArrayDataAdapter(DataAdapter):
         if self._shuffle == "batch":
             order = np.arange(n)
             chunks = [order[i:i + bs] for i in range(0, n, bs)]
-            np.random.shuffle(chunks)
+            chunks = [chunks[i] for i in _permutation(len(chunks))]
             order = np.concatenate(chunks) if chunks else order
         elif self._shuffle:
-            order = np.random.permutation(n)
+            order = _permutation(n)
         else:
             order = None
         for start in range(0, n, bs):
