@@ -234,3 +234,22 @@ def test_python_bool_on_traced_tensor_suggests_cond():
 
     with pytest.raises(TypeError, match="tf.cond"):
         f(tf.constant(1.0))
+
+
+def test_indexing_with_a_traced_random_index():
+    # section 8's static-graph call: output = all_outputs[index] with a random int32 index
+    all_outputs = tf.stack([tf.ones((2, 3)) * k for k in range(6)])
+
+    @tf.function
+    def pick():
+        index = tf.random.uniform([], minval=0, maxval=len(all_outputs), dtype=tf.int32)
+        return index, all_outputs[index], all_outputs[:, -1][index - 6]
+
+    seen = set()
+    for _ in range(40):
+        index, out, last = pick()
+        k = int(index)
+        seen.add(k)
+        np.testing.assert_array_equal(out.numpy(), np.full((2, 3), k, np.float32))
+        np.testing.assert_array_equal(last.numpy(), np.full(3, k, np.float32))
+    assert len(seen) > 1          # a fresh index at every replay

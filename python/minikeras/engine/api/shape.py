@@ -307,9 +307,32 @@ def _key_ints(shape, items):
 
 def getitem(tensor, key):
     """Tensor.__getitem__: ints (negative too), slices with any step, Ellipsis, None
-    (tf.newaxis) and tuples of them, as numpy basic indexing.  A view."""
+    (tf.newaxis) and tuples of them, as numpy basic indexing.  A view.  A scalar integer
+    tensor whose value is only known at replay (inside a traced graph) becomes a gather."""
     t = tensor if isinstance(tensor, _core.TensorBase) else _t(tensor)
-    return C["strided_slice"](t, ints=_key_ints(t._shape, key if type(key) is tuple else (key,)))
+    items = key if type(key) is tuple else (key,)
+    for p, k in enumerate(items):
+        if isinstance(k, _core.TensorBase) and k._traced and k.ndim == 0 and \
+                _dt.ALL[k._dtype_id].is_integer:
+            return _getitem_traced(t, items, p)
+    return C["strided_slice"](t, ints=_key_ints(t._shape, items))
+
+
+def _getitem_traced(t, items, p):
+    """t[items] where items[p] is a traced scalar index: slice what comes before, gather
+    along that axis (negative indices wrap, out-of-range ones fail at replay), then slice
+    what comes after."""
+    if any(x is None or x is Ellipsis for x in items[:p]):
+        raise TypeError("indexing with a traced tensor after Ellipsis or None is not supported: "
+                        "use tf.gather")
+    head = getitem(t, items[:p] + (_slice(None),)) if p else t
+    axis = sum(1 for x in items[:p] if isinstance(x, _slice))
+    k = items[p]
+    n = _core.scalar(head._shape[axis], k._dtype_id)
+    k = C["where"](C["less"](k, _core.scalar(0, k._dtype_id)), C["add"](k, n), k)
+    out = C["gather"](head, k, ints=(axis, 0))
+    rest = items[p + 1:]
+    return getitem(out, (_slice(None),) * axis + rest) if rest else out
 
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
