@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import os
-import socket
 import struct
 import time
 
@@ -1032,6 +1031,7 @@ class EventFileWriter:
 
     def __init__(self, logdir):
         os.makedirs(logdir, exist_ok=True)
+        import socket
         _writer_counter[0] += 1
         name = "events.out.tfevents.%010d.%s.%d.%d.v2" % (
             int(time.time()), socket.gethostname(), os.getpid(), _writer_counter[0])

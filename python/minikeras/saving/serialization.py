@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 
 import numpy as np
 
@@ -336,6 +335,7 @@ def atomic_path(filepath):
     if os.path.isdir(filepath):
         raise IsADirectoryError(f"Cannot save to {filepath}: it is a directory")
     mode = _new_file_mode(filepath)
+    import tempfile
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(filepath) + ".",
                                suffix=".tmp")
     os.close(fd)
