@@ -204,9 +204,14 @@ def _clean_env(extra_path=None):
     return env
 
 
+_MK_ENV = {}
+
+
 def mk_env():
     # this checkout's minikeras, whatever the interpreter has installed
-    return _clean_env(os.path.join(ROOT, "python"))
+    env = _clean_env(os.path.join(ROOT, "python"))
+    env.update(_MK_ENV)
+    return env
 
 
 def tf_python(venv):
@@ -300,14 +305,28 @@ def run_worker(python, env, framework, args, data_dir):
     return res
 
 
-def epoch_summary(res):
-    times = [e["seconds"] for e in res["epochs"]]
-    steady = times[1:] if len(times) > 1 else times
-    return statistics.median(steady)
+QUIET = 0.1      # an epoch during which other processes used more cores than this is "busy"
+
+
+def steady_epochs(runs):
+    """Epochs 2..N of every run (epoch 1 includes tracing)."""
+    out = []
+    for r in runs:
+        out += r["epochs"][1:] if len(r["epochs"]) > 1 else r["epochs"]
+    return out
+
+
+def epoch_summary(runs):
+    """(median s/epoch of all steady epochs, median of the quiet ones or None, n, n quiet)."""
+    eps = steady_epochs(runs)
+    quiet = [e["seconds"] for e in eps
+             if e["others_cores"] is not None and e["others_cores"] <= QUIET]
+    return (statistics.median([e["seconds"] for e in eps]),
+            statistics.median(quiet) if quiet else None, len(eps), len(quiet))
 
 
 def print_epochs(results):
-    names = [r["framework"] for r in results]
+    names = [r["framework"] + (" #%d" % r["round"] if r.get("round") else "") for r in results]
     print("\n  epoch  " + "".join("%-34s" % ("%s s (others' cores)" % n) for n in names))
     n = max(len(r["epochs"]) for r in results)
     for i in range(n):
@@ -317,14 +336,14 @@ def print_epochs(results):
                 e = r["epochs"][i]
                 oth = e["others_cores"]
                 cell = "%.3f  (%s)%s" % (e["seconds"], "?" if oth is None else "%.2f" % oth,
-                                         "  BUSY" if oth is not None and oth > 0.1 else "")
+                                         "  BUSY" if oth is not None and oth > QUIET else "")
             else:
                 cell = "-"
             row += "%-34s" % cell
         print(row)
-    for r in results:
+    for r, name in zip(results, names):
         last = r["epochs"][-1]["logs"] if r["epochs"] else {}
-        print("  %-10s last epoch: %s" % (r["framework"], ", ".join(
+        print("  %-14s last epoch: %s" % (name, ", ".join(
             "%s %.4f" % (k, v) for k, v in sorted(last.items()))))
 
 
@@ -363,12 +382,18 @@ def main():
                          "(course section 5) instead of logits + from_logits=True (section 6)")
     ap.add_argument("--validation", action="store_true",
                     help="also pass validation_data (10,000 rows), as the course's fit does")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="alternate minikeras and TensorFlow runs this many times (the medians "
+                         "pool all their epochs 2..N)")
     ap.add_argument("--import-repeats", type=int, default=5)
     ap.add_argument("--skip-tf", action="store_true", help="minikeras only (no ratios)")
     ap.add_argument("--tf-venv", default=TF_VENV)
     ap.add_argument("--tf-version", default=TF_VERSION)
     ap.add_argument("--json", help="also write all results to this file")
     ap.add_argument("--verbose", type=int, default=0, help="fit verbose (0 or 2)")
+    ap.add_argument("--mk-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="environment for the minikeras process, e.g. OMP_WAIT_POLICY=passive "
+                         "(repeatable; also used for its import timing)")
     # internal: the per-framework subprocess
     ap.add_argument("--worker", choices=("minikeras", "tensorflow"), help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
@@ -378,6 +403,9 @@ def main():
         return worker(args)
 
     import platform
+    for item in args.mk_env:
+        name, _, value = item.partition("=")
+        _MK_ENV[name] = value
     print("minikeras fit benchmark: the course MLP (784-500-500-10, Adam) against TensorFlow "
           "on this CPU")
     cpu = "?"
@@ -396,6 +424,8 @@ def main():
                            "Dense(10) logits, SparseCategoricalCrossentropy(from_logits=True), "
                            "Adam()") + ", metrics accuracy; fit(epochs=%d, batch_size=%d%s)"
           % (args.epochs, args.batch_size, ", validation_data" if args.validation else ""))
+    if _MK_ENV:
+        print("  minikeras runs with %s" % " ".join("%s=%s" % kv for kv in _MK_ENV.items()))
     report = {"load": [load_report("at start")]}
 
     tfpy = None
@@ -409,14 +439,19 @@ def main():
         desc = make_data(args.data, args.rows, data_dir, args.validation)
         print("  data: %d x 784 float32: %s" % (args.rows, desc))
         results = []
-        mk = run_worker(sys.executable, mk_env(), "minikeras", args, data_dir)
-        if mk:
-            results.append(mk)
-        if tfpy:
-            report["load"].append(load_report("between the runs"))
-            tf_res = run_worker(tfpy, _clean_env(), "tensorflow", args, data_dir)
-            if tf_res:
-                results.append(tf_res)
+        for rnd in range(1, args.rounds + 1):
+            if rnd > 1:
+                report["load"].append(load_report("before round %d" % rnd))
+            mk = run_worker(sys.executable, mk_env(), "minikeras", args, data_dir)
+            if mk:
+                mk["round"] = rnd if args.rounds > 1 else 0
+                results.append(mk)
+            if tfpy:
+                report["load"].append(load_report("between the runs"))
+                tf_res = run_worker(tfpy, _clean_env(), "tensorflow", args, data_dir)
+                if tf_res:
+                    tf_res["round"] = rnd if args.rounds > 1 else 0
+                    results.append(tf_res)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     report["fit"] = results
@@ -426,15 +461,30 @@ def main():
 
     print_epochs(results)
     print()
-    by = {r["framework"]: r for r in results}
+    by = {}
     for r in results:
-        print("  %-10s %.3f s/epoch (median of epochs 2..%d; epoch 1 with tracing %.3f s)  [%s]"
-              % (r["framework"], epoch_summary(r), len(r["epochs"]), r["epochs"][0]["seconds"],
-                 r["version"]))
-    if "minikeras" in by and "tensorflow" in by:
-        ratio = epoch_summary(by["minikeras"]) / epoch_summary(by["tensorflow"])
+        by.setdefault(r["framework"], []).append(r)
+    summary = {}
+    for name, runs in by.items():
+        med, quiet, n, nq = summary[name] = epoch_summary(runs)
+        first = statistics.median([r["epochs"][0]["seconds"] for r in runs])
+        print("  %-10s %.3f s/epoch: median of epochs 2..%d%s (%d epochs); epoch 1 (with "
+              "tracing) %.3f s  [%s]" % (name, med, args.epochs,
+                                         " of %d runs" % len(runs) if len(runs) > 1 else "", n,
+                                         first, runs[0]["version"]))
+        if nq != n:
+            print("  %-10s %s s/epoch over the %d epochs during which other processes used at "
+                  "most %.1f core" % ("", "-" if quiet is None else "%.3f" % quiet, nq, QUIET))
+    if "minikeras" in summary and "tensorflow" in summary:
+        mk_s, tf_s = summary["minikeras"], summary["tensorflow"]
+        ratio = mk_s[0] / tf_s[0]
         report["epoch_ratio"] = ratio
         print(ratio_line("time per epoch, minikeras / TF:", ratio, EPOCH_TARGET))
+        if (mk_s[2] != mk_s[3] or tf_s[2] != tf_s[3]) and mk_s[1] and tf_s[1]:
+            report["epoch_ratio_quiet_epochs"] = mk_s[1] / tf_s[1]
+            print(ratio_line("same, over the quiet epochs only:", mk_s[1] / tf_s[1], EPOCH_TARGET))
+            print("  (some epochs ran while other processes took CPU time: rerun when the "
+                  "machine is quiet for numbers to rely on)")
 
     print("\n== import time (median of %d fresh processes each, alternating)"
           % args.import_repeats, flush=True)

@@ -11,19 +11,20 @@ import collections
 import csv
 import io
 import json
-import logging
 import os
 import struct
 import time
 
 import numpy as np
 
+from ._lazylog import get_logger
+
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "BaseLogger",
            "ModelCheckpoint", "EarlyStopping", "TerminateOnNaN", "LambdaCallback",
            "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TensorBoard",
            "RemoteMonitor"]
 
-_logger = logging.getLogger("minikeras")
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 
 def _default(method):

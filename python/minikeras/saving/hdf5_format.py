@@ -16,12 +16,13 @@ than the HDF5 object header limit are split into name0, name1, ...
 
 Writes go to a temporary file in the same directory that replaces the target only once
 complete; loads validate every layer's weight count and shapes before assigning any."""
-import logging
 import os
 
 import numpy as np
 
-_logger = logging.getLogger("minikeras")
+from .._lazylog import get_logger
+
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 from . import serialization as _ser
 

@@ -14,12 +14,13 @@ Loading checks every variable count and shape before assigning anything."""
 import datetime
 import io
 import json
-import logging
 import os
 
 import numpy as np
 
-_logger = logging.getLogger("minikeras")
+from .._lazylog import get_logger
+
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 from . import serialization as _ser
 

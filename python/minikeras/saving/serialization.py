@@ -3,13 +3,14 @@ model from its config (custom objects, safe mode), the training config (what com
 given) and restoring an optimizer's state, atomic file writes."""
 import contextlib
 import json
-import logging
 import os
 import re
 
 import numpy as np
 
-_logger = logging.getLogger("minikeras")
+from .._lazylog import get_logger
+
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 
 # ---- JSON ---------------------------------------------------------------------------------
