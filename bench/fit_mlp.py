@@ -2,7 +2,7 @@
 CPU) in the same run, on the same data.  Nothing is asserted: ratios are printed beside
 the targets.
 
-    make bench-fit        (or: .venv/bin/python bench/fit_mlp.py [--epochs 10] [--data random])
+    make bench-fit        (or: .venv/bin/python bench/fit_mlp.py [--rounds 3] [--data random])
 
 The model is the one the course trains on MNIST (section 6, "Обучение моделей в Keras"):
 
