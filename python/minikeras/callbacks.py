@@ -11,20 +11,20 @@ import collections
 import csv
 import io
 import json
-import logging
 import os
-import socket
 import struct
 import time
 
 import numpy as np
+
+from ._lazylog import get_logger
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "BaseLogger",
            "ModelCheckpoint", "EarlyStopping", "TerminateOnNaN", "LambdaCallback",
            "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TensorBoard",
            "RemoteMonitor"]
 
-_logger = logging.getLogger("minikeras")
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 
 def _default(method):
@@ -1032,6 +1032,7 @@ class EventFileWriter:
 
     def __init__(self, logdir):
         os.makedirs(logdir, exist_ok=True)
+        import socket
         _writer_counter[0] += 1
         name = "events.out.tfevents.%010d.%s.%d.%d.v2" % (
             int(time.time()), socket.gethostname(), os.getpid(), _writer_counter[0])

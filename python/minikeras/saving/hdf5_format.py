@@ -16,25 +16,40 @@ than the HDF5 object header limit are split into name0, name1, ...
 
 Writes go to a temporary file in the same directory that replaces the target only once
 complete; loads validate every layer's weight count and shapes before assigning any."""
-import logging
 import os
 
 import numpy as np
 
-_logger = logging.getLogger("minikeras")
+from .._lazylog import get_logger
+
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 from . import serialization as _ser
 
-try:
-    import h5py
-except ImportError:  # pragma: no cover - h5py is a requirement of saving
-    h5py = None
+# h5py is imported on first use (a save or a load), not by `import minikeras`:
+# _require_h5py() and the module attribute `hdf5_format.h5py` (None when h5py is not
+# installed) import it.
+def _load_h5py():
+    g = globals()
+    if "h5py" not in g:
+        try:
+            import h5py as module
+        except ImportError:  # pragma: no cover - h5py is a requirement of saving
+            module = None
+        g["h5py"] = module
+    return g["h5py"]
+
+
+def __getattr__(name):
+    if name == "h5py":
+        return _load_h5py()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
 
 def _require_h5py():
-    if h5py is None:
+    if _load_h5py() is None:
         raise ImportError("`save_model` / `load_model` in HDF5 format require h5py "
                           "(pip install h5py).")
 

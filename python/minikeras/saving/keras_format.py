@@ -14,20 +14,34 @@ Loading checks every variable count and shape before assigning anything."""
 import datetime
 import io
 import json
-import logging
 import os
-import zipfile
 
 import numpy as np
 
-_logger = logging.getLogger("minikeras")
+from .._lazylog import get_logger
+
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 from . import serialization as _ser
 
-try:
-    import h5py
-except ImportError:  # pragma: no cover
-    h5py = None
+# h5py is imported on first use (a save or a load), not by `import minikeras`:
+# _require_h5py() and the module attribute `keras_format.h5py` (None when h5py is not
+# installed) import it.
+def _load_h5py():
+    g = globals()
+    if "h5py" not in g:
+        try:
+            import h5py as module
+        except ImportError:  # pragma: no cover - h5py is a requirement of saving
+            module = None
+        g["h5py"] = module
+    return g["h5py"]
+
+
+def __getattr__(name):
+    if name == "h5py":
+        return _load_h5py()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -35,7 +49,7 @@ VARS_FILENAME = "model.weights.h5"
 
 
 def _require_h5py():
-    if h5py is None:
+    if _load_h5py() is None:
         raise ImportError("Saving in the .keras / .weights.h5 formats requires h5py "
                           "(pip install h5py).")
 
@@ -182,6 +196,7 @@ def _compile_config(model):
 
 
 def save_model_to_keras(model, filepath, overwrite=True, include_optimizer=True):
+    import zipfile
     _require_h5py()
     from .. import __version__
     filepath = os.fspath(filepath)
@@ -210,6 +225,7 @@ def save_model_to_keras(model, filepath, overwrite=True, include_optimizer=True)
 
 
 def load_model_from_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
+    import zipfile
     _require_h5py()
     filepath = os.fspath(filepath)
     try:

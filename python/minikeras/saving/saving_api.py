@@ -2,7 +2,7 @@
 format from save_format or the file name (.h5 / .hdf5: tf.keras 2.x HDF5; .keras: the
 Keras 3 zip; .weights.h5: Keras 3's weights file), and from the file's content on load."""
 import os
-import zipfile
+import sys
 
 from . import hdf5_format, keras_format
 
@@ -14,7 +14,8 @@ _TF_FORMAT_MSG = (
 
 
 def _is_h5py_object(filepath):
-    h5py = hdf5_format.h5py
+    # an h5py object exists only once h5py has been imported: no import here
+    h5py = sys.modules.get("h5py")
     return h5py is not None and isinstance(filepath, (h5py.File, h5py.Group))
 
 
@@ -68,6 +69,7 @@ def _sniff(path):
                 return "h5"
         except OSError:
             pass
+    import zipfile
     if zipfile.is_zipfile(path):
         return "zip"
     return None
@@ -143,6 +145,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, options=No
             raise ValueError("by_name=True is only supported for weights in the tf.keras 2.x "
                              ".h5 layout.")
         import io
+        import zipfile
         with zipfile.ZipFile(path) as zf:
             if keras_format.VARS_FILENAME not in zf.namelist():
                 raise ValueError(f"{path} is a zip archive but not a .keras file.")

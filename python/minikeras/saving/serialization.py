@@ -3,14 +3,14 @@ model from its config (custom objects, safe mode), the training config (what com
 given) and restoring an optimizer's state, atomic file writes."""
 import contextlib
 import json
-import logging
 import os
 import re
-import tempfile
 
 import numpy as np
 
-_logger = logging.getLogger("minikeras")
+from .._lazylog import get_logger
+
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 
 # ---- JSON ---------------------------------------------------------------------------------
@@ -336,6 +336,7 @@ def atomic_path(filepath):
     if os.path.isdir(filepath):
         raise IsADirectoryError(f"Cannot save to {filepath}: it is a directory")
     mode = _new_file_mode(filepath)
+    import tempfile
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(filepath) + ".",
                                suffix=".tmp")
     os.close(fd)

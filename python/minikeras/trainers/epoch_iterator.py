@@ -9,13 +9,13 @@ The number of steps per epoch is steps_per_epoch, else the adapter's batch count
 learned when the input first runs out (that epoch then ends normally).  An input that
 runs out before a known number of steps prints tf.keras's warning and stops the loop."""
 import contextlib
-import logging
 
+from .._lazylog import get_logger
 from .data_adapters import select_data_adapter
 
 __all__ = ["EpochIterator"]
 
-_logger = logging.getLogger("minikeras")
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 
 class EpochIterator:

@@ -19,7 +19,6 @@ Before the first traced call of a signature, every live variable is saved; when 
 trace fails, they are put back, so the failed attempt leaves no trace in the weights,
 optimizer slots or metrics."""
 import contextlib
-import logging
 import warnings
 
 import numpy as np
@@ -30,10 +29,11 @@ from .compile_utils import LossesContainer, MetricsContainer, flatten, map_struc
 from .data_adapters import (_is_array_structure, _to_numpy_structure, expand_1d,
                             standardize_batch, train_validation_split, unpack_x_y_sample_weight)
 from .epoch_iterator import EpochIterator
+from .._lazylog import get_logger
 
 __all__ = ["Trainer", "flatten_metrics_in_order"]
 
-_logger = logging.getLogger("minikeras")
+_logger = get_logger("minikeras")     # logging is imported at the first message
 
 _COMPILE_KWARGS = {"experimental_steps_per_execution", "sample_weight_mode", "target_tensors",
                    "distribute", "jit_compile", "pss_evaluation_shards", "auto_scale_loss"}

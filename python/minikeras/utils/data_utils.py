@@ -11,17 +11,12 @@ otherwise it is downloaded again. Downloads are streamed to a temporary file in 
 checked (length, hash) and only then renamed into place, so an interrupted or corrupted download
 never leaves a file under the final name.
 """
-import hashlib
 import os
-import shutil
 import sys
-import tarfile
-import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-import zipfile
+
+# hashlib, shutil, tarfile, tempfile, urllib and zipfile are imported by the functions that use
+# them: `import minikeras` does not pay for ssl / http / email / archive modules.
 
 __all__ = ["get_file", "validate_file"]
 
@@ -42,6 +37,7 @@ class URLFetchError(Exception):
 
 
 def _resolve_hasher(algorithm, file_hash=""):
+    import hashlib
     if algorithm == "sha256" or (algorithm == "auto" and len(file_hash) == 64):
         return hashlib.sha256()
     if algorithm in ("md5", "auto"):
@@ -78,6 +74,7 @@ def _cache_root(cache_dir):
     except OSError:
         ok = False
     if not ok:
+        import tempfile
         base = os.path.join(tempfile.gettempdir() if os.name == "nt" else "/tmp", ".keras")
     return base
 
@@ -119,6 +116,9 @@ class _Progress:
 
 def _download(origin, fpath, file_hash, hash_algorithm):
     """Stream `origin` into a temporary file next to `fpath`, verify, then rename into place."""
+    import tempfile
+    import urllib.error
+    import urllib.request
     datadir = os.path.dirname(fpath) or "."
     fd, tmp = tempfile.mkstemp(dir=datadir, prefix="." + os.path.basename(fpath) + ".", suffix=".part")
     try:
@@ -178,6 +178,9 @@ def _extract_archive(file_path, path=".", archive_format="auto"):
     """Extract a tar(.gz/.bz2/.xz) or zip archive into `path`; True when something was extracted.
 
     Members that would land outside `path` (absolute names, '..') are refused with a ValueError."""
+    import shutil
+    import tarfile
+    import zipfile
     if archive_format is None:
         return False
     if archive_format == "auto":
@@ -249,6 +252,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         file_hash = md5_hash
         hash_algorithm = "md5"
     if fname is None:
+        import urllib.parse
         fname = os.path.basename(urllib.parse.urlsplit(origin).path)
         if untar:
             for ext in (".tar.gz", ".tgz"):
