@@ -441,3 +441,19 @@ def test_make_beans_cli_says_synthetic(tmp_path):
     im = Image.open(tmp_path / "b" / "train" / "healthy" / "healthy_train.0.jpg")
     assert im.size == (32, 32) and im.format == "JPEG"
     assert "SYNTHETIC" in _make_beans_module().__doc__
+
+
+def test_threaded_batches_equal_single_thread(beans, monkeypatch):
+    g = ImageDataGenerator(rotation_range=15, shear_range=5, horizontal_flip=True,
+                           brightness_range=(0.8, 1.2), rescale=1 / 255.)
+    out = {}
+    for n in (1, 3):
+        monkeypatch.setattr(I, "NUM_THREADS", n)
+        it = g.flow_from_directory(str(beans / "train"), target_size=(20, 20), batch_size=6,
+                                   seed=4)
+        arr = g.flow(np.random.RandomState(0).rand(6, 64, 64, 3) * 255, np.arange(6),
+                     batch_size=6, seed=2)
+        out[n] = [next(it) for _ in range(3)] + [arr[0]]
+    for a, b in zip(out[1], out[3]):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])

@@ -41,9 +41,47 @@ __all__ = ["ImageDataGenerator", "Iterator", "DirectoryIterator", "NumpyArrayIte
 JPEG_DRAFT = True
 
 
+# Images of a batch are decoded and transformed on a thread pool (Pillow's decoder and
+# scipy.ndimage release the GIL).  The random parameters are still drawn in Keras's order,
+# one image after the other, so a seed gives the same batches as with one thread.  None:
+# os.cpu_count() threads (at most 8); 1: no threads.  A preprocessing_function (which may
+# draw random numbers or not be thread-safe) turns threading off.
+NUM_THREADS = None
+
+_EXECUTOR = None
+_EXECUTOR_LOCK = threading.Lock()
+
+
 def _floatx():
     from .. import backend
     return backend.floatx()
+
+
+def _num_threads():
+    if NUM_THREADS is not None:
+        return max(1, int(NUM_THREADS))
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _map(fn, n, threaded=True):
+    """[fn(i) for i in range(n)], on the shared thread pool when that helps."""
+    workers = _num_threads() if threaded else 1
+    if workers <= 1 or n <= 1:
+        return [fn(i) for i in range(n)]
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        if _EXECUTOR is None or _EXECUTOR._max_workers != workers:
+            from concurrent.futures import ThreadPoolExecutor
+            if _EXECUTOR is not None:
+                _EXECUTOR.shutdown(wait=False)
+            _EXECUTOR = ThreadPoolExecutor(max_workers=workers,
+                                           thread_name_prefix="minikeras-image")
+        ex = _EXECUTOR
+    return list(ex.map(fn, range(n)))
+
+
+def _threadable(image_data_generator):
+    return image_data_generator is None or not image_data_generator.preprocessing_function
 
 
 def list_pictures(directory, ext=("jpg", "jpeg", "bmp", "png", "ppm", "tif", "tiff")):
@@ -345,17 +383,13 @@ class BatchFromFilesMixin:
         self.split = split
         self.subset = subset
 
-    def _load_one(self, path):
+    def _load(self, path):
         img = load_img(path, color_mode=self.color_mode, target_size=self.target_size,
                        interpolation=self.interpolation, draft=JPEG_DRAFT)
         x = img_to_array(img, data_format=self.data_format)
         # Pillow images should be closed after `load_img`, but not PIL images.
         if hasattr(img, "close"):
             img.close()
-        if self.image_data_generator:
-            params = self.image_data_generator.get_random_transform(x.shape)
-            x = self.image_data_generator.apply_transform(x, params)
-            x = self.image_data_generator.standardize(x)
         return x
 
     def _get_batches_of_transformed_samples(self, index_array):
@@ -363,8 +397,27 @@ class BatchFromFilesMixin:
         # build batch of image data
         # self.filepaths is dynamic, is better to call it once outside the loop
         filepaths = self.filepaths
-        for i, j in enumerate(index_array):
-            batch_x[i] = self._load_one(filepaths[j])
+        idg = self.image_data_generator
+        if _threadable(idg) and len(index_array) > 1 and _num_threads() > 1:
+            # the random draws in Keras's order, then decode + transform in parallel
+            params = [idg.get_random_transform(self.image_shape) for _ in index_array] \
+                if idg else None
+
+            def one(i):
+                x = self._load(filepaths[index_array[i]])
+                if idg:
+                    x = idg.apply_transform(x, params[i])
+                    x = idg.standardize(x)
+                batch_x[i] = x
+            _map(one, len(index_array))
+        else:
+            for i, j in enumerate(index_array):
+                x = self._load(filepaths[j])
+                if idg:
+                    params = idg.get_random_transform(x.shape)
+                    x = idg.apply_transform(x, params)
+                    x = idg.standardize(x)
+                batch_x[i] = x
         # optionally save augmented images to disk for debugging purposes
         if self.save_to_dir:
             _save_batch(self, batch_x, index_array)
@@ -588,12 +641,23 @@ class NumpyArrayIterator(Iterator):
     def _get_batches_of_transformed_samples(self, index_array):
         batch_x = np.zeros(tuple([len(index_array)] + list(self.x.shape)[1:]),
                            dtype=self.dtype)
-        for i, j in enumerate(index_array):
-            x = self.x[j]
-            params = self.image_data_generator.get_random_transform(x.shape)
-            x = self.image_data_generator.apply_transform(x.astype(self.dtype), params)
-            x = self.image_data_generator.standardize(x)
-            batch_x[i] = x
+        idg = self.image_data_generator
+        if _threadable(idg) and len(index_array) > 1 and _num_threads() > 1 and \
+                self.x[0].size >= 4096:
+            params = [idg.get_random_transform(self.x.shape[1:]) for _ in index_array]
+
+            def one(i):
+                x = self.x[index_array[i]]
+                x = idg.apply_transform(x.astype(self.dtype), params[i])
+                batch_x[i] = idg.standardize(x)
+            _map(one, len(index_array))
+        else:
+            for i, j in enumerate(index_array):
+                x = self.x[j]
+                params = idg.get_random_transform(x.shape)
+                x = idg.apply_transform(x.astype(self.dtype), params)
+                x = idg.standardize(x)
+                batch_x[i] = x
         if self.save_to_dir:
             _save_batch(self, batch_x, index_array)
         batch_x_miscs = [xx[index_array] for xx in self.x_misc]
