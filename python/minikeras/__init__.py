@@ -17,6 +17,6 @@ _os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 from . import tf  # noqa: E402,F401
 from . import backend, activations, initializers, layers, models, utils  # noqa: E402,F401
-from . import callbacks, constraints, datasets, losses, metrics, optimizers, regularizers, saving, trainers  # noqa: E402,F401
+from . import callbacks, constraints, datasets, losses, metrics, optimizers, preprocessing, regularizers, saving, trainers  # noqa: E402,F401
 from .models import Model, Sequential  # noqa: E402,F401
 from .layers import Input  # noqa: E402,F401
