@@ -630,9 +630,11 @@ class FalseNegatives(_ConfusionMatrixConditionCount):
     _cell = "fn"
 
 
-class Precision(Metric):
-    """true_positives / (true_positives + false_positives) at each threshold
-    (thresholds=None: 0.5, or NEG_INF with top_k)."""
+class _RatioAtThresholds(Metric):
+    """tp / (tp + other) at each threshold (thresholds=None: 0.5, or NEG_INF with top_k);
+    `other` is false positives (Precision) or false negatives (Recall)."""
+
+    _other = None   # "fp" or "fn"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -643,16 +645,18 @@ class Precision(Metric):
         self.thresholds = _parse_thresholds(thresholds, default)
         n = len(self.thresholds)
         self.true_positives = self.add_weight("true_positives", shape=(n,), initializer="zeros")
-        self.false_positives = self.add_weight("false_positives", shape=(n,), initializer="zeros")
+        other_name = "false_positives" if self._other == "fp" else "false_negatives"
+        setattr(self, other_name, self.add_weight(other_name, shape=(n,), initializer="zeros"))
+        self._other_var = getattr(self, other_name)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        _confusion_update({"tp": self.true_positives, "fp": self.false_positives}, y_true, y_pred,
-                          self.thresholds, top_k=self.top_k, class_id=self.class_id,
+        _confusion_update({"tp": self.true_positives, self._other: self._other_var}, y_true,
+                          y_pred, self.thresholds, top_k=self.top_k, class_id=self.class_id,
                           sample_weight=sample_weight)
 
     def result(self):
         tp = _read(self.true_positives)
-        r = tf.math.divide_no_nan(tp, tp + _read(self.false_positives))
+        r = tf.math.divide_no_nan(tp, tp + _read(self._other_var))
         return r[0] if len(self.thresholds) == 1 else r
 
     def get_config(self):
@@ -661,34 +665,16 @@ class Precision(Metric):
         return dict(list(base.items()) + list(config.items()))
 
 
-class Recall(Metric):
+class Precision(_RatioAtThresholds):
+    """true_positives / (true_positives + false_positives) at each threshold."""
+
+    _other = "fp"
+
+
+class Recall(_RatioAtThresholds):
     """true_positives / (true_positives + false_negatives) at each threshold."""
 
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        self.init_thresholds = thresholds
-        self.top_k = top_k
-        self.class_id = class_id
-        default = 0.5 if top_k is None else NEG_INF
-        self.thresholds = _parse_thresholds(thresholds, default)
-        n = len(self.thresholds)
-        self.true_positives = self.add_weight("true_positives", shape=(n,), initializer="zeros")
-        self.false_negatives = self.add_weight("false_negatives", shape=(n,), initializer="zeros")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        _confusion_update({"tp": self.true_positives, "fn": self.false_negatives}, y_true, y_pred,
-                          self.thresholds, top_k=self.top_k, class_id=self.class_id,
-                          sample_weight=sample_weight)
-
-    def result(self):
-        tp = _read(self.true_positives)
-        r = tf.math.divide_no_nan(tp, tp + _read(self.false_negatives))
-        return r[0] if len(self.thresholds) == 1 else r
-
-    def get_config(self):
-        config = {"thresholds": self.init_thresholds, "top_k": self.top_k, "class_id": self.class_id}
-        base = super().get_config()
-        return dict(list(base.items()) + list(config.items()))
+    _other = "fn"
 
 
 class AUC(Metric):
