@@ -256,10 +256,6 @@ class DatasetV2:
                              type(self).__name__, self.element_spec)
 
     def as_numpy_iterator(self):
-        for s in S.flatten(self.element_spec):
-            if not isinstance(s, TensorSpec):
-                raise TypeError(f"Dataset.as_numpy_iterator() does not support datasets "
-                                f"containing {type(s)}")
         return _NumpyIterator(self)
 
     def options(self):
@@ -675,28 +671,44 @@ class _OptionsDataset(_UnaryDataset):
 
 
 def _infer_fn_spec(input_dataset, mapped, what="map"):
-    """element_spec of fn's output (see the module docstring)."""
+    """element_spec of fn's output (see the module docstring): traced on zeros of the input
+    spec when that spec is static and numeric and fn traces (a graph's shapes are static);
+    otherwise fn's eager output on the first input element, with the dimensions in which it
+    differs from the output on zeros (when that runs) left unknown."""
     zeros = None
     try:
         zeros = S.zeros_for_spec(input_dataset.element_spec)
     except Exception:    # noqa: BLE001
         zeros = None
+    zspec = None
     if zeros is not None:
+        probe = MappedFunction(mapped.fn, mapped.convert_lists)
         try:
-            return S.spec_of(mapped.eager_call(zeros))
+            out = probe(zeros)
+            zspec = S.spec_of(out)
+            if probe.traced_count and not probe.eager:
+                return zspec
         except Exception:    # noqa: BLE001
-            pass
+            zspec = None
     it = input_dataset._make_iter()
     try:
         first = next(it)
     except StopIteration:
+        if zspec is not None:
+            return zspec
         raise ValueError(f"Cannot infer the element_spec of {what}'s function: its input "
                          "dataset is empty") from None
     finally:
         close = getattr(it, "close", None)
         if close:
             close()
-    return S.spec_of(mapped.eager_call(first))
+    spec = S.spec_of(mapped.eager_call(first))
+    if zspec is not None:
+        try:
+            spec = S.relax_specs(spec, zspec)
+        except (TypeError, ValueError):
+            pass
+    return spec
 
 
 class MapDataset(_UnaryDataset):
@@ -877,6 +889,8 @@ class PaddedBatchDataset(BatchDataset):
 def _as_padded_shape(p, spec):
     if S.is_tensor(p):
         p = p.numpy().tolist()
+    if isinstance(p, (int, np.integer)):
+        p = [int(p)]
     shape = TensorShape(p)
     if shape.rank is not None and spec.shape.rank is not None and shape.rank != spec.shape.rank:
         raise ValueError(f"The padded shape {shape} is not compatible with the shape "
