@@ -40,3 +40,9 @@ del _mod, _prefix, _sys
 # tf.data and tf.TensorSpec (issue 5, helper tfdata)
 from ..engine.tensor_spec import TensorSpec  # noqa: E402,F401
 from .. import data  # noqa: E402,F401
+
+# string tensors, tf.strings, tf.io, image codecs, py_function (issue 5, strings helper)
+from ..engine.dtypes import string  # noqa: E402,F401
+from ..engine.pyfunc import numpy_function, py_function  # noqa: E402,F401
+from . import io, strings  # noqa: E402,F401
+from .strings import as_string  # noqa: E402,F401
