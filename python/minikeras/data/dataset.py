@@ -617,7 +617,7 @@ def _map_up_to(shallow, fn, *structs):
 
 def _conform(value, spec):
     dtype = spec.dtype
-    if isinstance(dtype, _dt.DType):
+    if not S.is_string_dtype(dtype):
         if S.is_tensor(value):
             value = value.numpy()
         try:

@@ -101,6 +101,10 @@ def is_string_tensor(x):
     return _strings is not None and _strings.is_string_tensor(x)
 
 
+def is_string_dtype(d):
+    return getattr(d, "name", None) == "string"
+
+
 def is_tensor(x):
     return isinstance(x, _core.TensorBase) or is_string_tensor(x)
 
@@ -109,10 +113,7 @@ def _string_leaf(a):
     if _strings is None:
         raise TypeError("tf.data: string values need string tensors (engine/strings.py), which "
                         "this build lacks")
-    a = np.asarray(a, dtype=object)
-    a = np.vectorize(lambda v: v.encode() if isinstance(v, str) else v, otypes=[object])(a) \
-        if a.size else a
-    return _strings.string_tensor(a)
+    return _strings.string_tensor(np.asarray(a, dtype=object))
 
 
 def to_tensor(x, dtype=None):
@@ -193,7 +194,7 @@ def zeros_for_spec(spec):
     leaves = flatten(spec)
     out = []
     for s in leaves:
-        if not isinstance(s.dtype, _dt.DType) or not s.shape.is_fully_defined():
+        if is_string_dtype(s.dtype) or not s.shape.is_fully_defined():
             return None
         out.append(convert_to_tensor(np.zeros(s.shape.as_list(), s.dtype.as_numpy_dtype)))
     return pack_as(spec, out)

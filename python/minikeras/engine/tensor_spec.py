@@ -15,22 +15,7 @@ def _as_shape(shape):
 
 
 def _as_dtype(dtype):
-    if dtype is None:
-        return float32
-    try:
-        return as_dtype(dtype)
-    except TypeError:
-        if getattr(dtype, "name", None) == "string" or dtype in ("string", str, bytes):
-            return _string_dtype()
-        raise
-
-
-def _string_dtype():
-    try:
-        from ..engine import strings
-        return strings.string
-    except (ImportError, AttributeError):
-        raise TypeError("string tensors are not available in this build") from None
+    return float32 if dtype is None else as_dtype(dtype)
 
 
 class TensorSpec:
