@@ -462,3 +462,51 @@ def test_benchmark_sanity():
     assert len(bs) == 5 and bs[-1].shape == (88, 28, 28)
     np.testing.assert_array_equal(bs[1].numpy(), x[128:256])
     assert os.cpu_count() >= 1
+
+
+def test_course_fec_pipeline(tmp_path):
+    """Section 11: ids from a DataFrame -> read + decode JPEG + resize -> triplets ->
+    unbatch().batch(3 * b, drop_remainder=True); len() known."""
+    pd = pytest.importorskip("pandas")
+    if not hasattr(tf, "image") or not hasattr(tf.image, "resize") or \
+            not hasattr(tf.image, "decode_jpeg"):
+        pytest.skip("needs tf.image.resize and decode_jpeg")
+    from PIL import Image
+    rng = np.random.RandomState(0)
+    d = tmp_path / "images_cropped"
+    d.mkdir()
+    for i in range(6):
+        Image.fromarray((rng.rand(12, 12, 3) * 255).astype(np.uint8)).save(str(d / f"{i}.jpg"))
+    n = 10
+    df = pd.DataFrame({"face1": rng.randint(0, 6, n), "face2": rng.randint(0, 6, n),
+                       "face3": rng.randint(0, 6, n), "votes1": rng.randint(0, 4, n),
+                       "votes2": rng.randint(0, 4, n), "votes3": rng.randint(0, 4, n)})
+    prefix = str(d) + "/"
+
+    def read_and_resize_image(id):
+        path = prefix + tf.strings.as_string(id) + ".jpg"
+        image = tf.image.decode_jpeg(tf.io.read_file(path), channels=3)
+        return tf.image.resize(image, (16, 16))
+
+    def process_triplet(face1, face2, face3, votes1, votes2, votes3):
+        img1 = read_and_resize_image(face1)
+        img2 = read_and_resize_image(face2)
+        img3 = read_and_resize_image(face3)
+        return tf.stack([img1, img2, img3], axis=0), tf.stack([votes1, votes2, votes3], axis=0)
+
+    ds = tf.data.Dataset.from_tensor_slices((df.face1, df.face2, df.face3,
+                                             df.votes1, df.votes2, df.votes3))
+    ds = ds.map(process_triplet, num_parallel_calls=tf.data.AUTOTUNE)
+    batch = next(iter(ds))
+    assert type(batch) == tuple and len(batch) == 2
+    assert batch[0].shape == (3, 16, 16, 3) and batch[1].shape == (3,)
+    assert batch[0].dtype == tf.float32 and batch[1].dtype == tf.int64
+    ds = ds.unbatch().batch(3 * 4, drop_remainder=True)
+    assert len(ds) == (3 * n) // 12
+    out = list(ds)
+    assert len(out) == len(ds) and out[0][0].shape == (12, 16, 16, 3)
+    # the same images as a serial eager run
+    ref = [process_triplet(*[tf.constant(df[c].values[i]) for c in df.columns])
+           for i in range(4)]
+    np.testing.assert_allclose(out[0][0].numpy()[:3], ref[0][0].numpy(), atol=1e-4)
+    np.testing.assert_array_equal(out[0][1].numpy()[3:6], ref[1][1].numpy())
