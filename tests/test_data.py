@@ -510,3 +510,43 @@ def test_course_fec_pipeline(tmp_path):
            for i in range(4)]
     np.testing.assert_allclose(out[0][0].numpy()[:3], ref[0][0].numpy(), atol=1e-4)
     np.testing.assert_array_equal(out[0][1].numpy()[3:6], ref[1][1].numpy())
+
+
+def test_tracing_is_per_thread():
+    """A worker thread's eager ops while another thread traces are not recorded into that
+    graph (tf.data map workers run while fit traces its step)."""
+    import time
+    from minikeras import _core
+    stop = threading.Event()
+    errors = []
+    started = threading.Event()
+
+    def worker():
+        x = tf.ones((8,))
+        while not stop.is_set():
+            y = x * 2.0 + 1.0
+            started.set()
+            try:
+                y.numpy()               # raises if y was marked as traced
+            except Exception as e:      # noqa: BLE001
+                errors.append(e)
+                return
+
+    @tf.function
+    def f(a):
+        time.sleep(0.05)                # the worker runs ops meanwhile
+        return a * 3.0
+
+    th = threading.Thread(target=worker)
+    th.start()
+    started.wait(5)
+    try:
+        r = f(tf.ones((2,)))
+        assert r.numpy().tolist() == [3.0, 3.0]
+        g = f.get_concrete_function(tf.ones((2,))).graph
+        assert len(g.op_names()) <= 2, g.op_names()
+    finally:
+        stop.set()
+        th.join()
+    assert not errors
+    assert not _core.is_tracing() if hasattr(_core, "is_tracing") else True

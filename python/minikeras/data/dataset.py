@@ -15,12 +15,8 @@ map runs its function as a C graph replay where it can (data/mapping.py); with
 num_parallel_calls it runs on worker threads with order kept; batch stacks each component
 with one C op; prefetch fills a bounded queue from a background thread."""
 import collections
-import concurrent.futures
-import glob as _glob
 import itertools
 import os
-import pickle
-import queue
 import threading
 
 import numpy as np
@@ -300,6 +296,7 @@ class DatasetV2:
             patterns = [patterns]
         patterns = [p.decode() if isinstance(p, bytes) else str(p)
                     for p in np.asarray(patterns, dtype=object).reshape(-1)]
+        import glob as _glob
         files = []
         for p in patterns:
             files.extend(sorted(_glob.glob(p)))
@@ -740,6 +737,7 @@ def _run_chunk(fn, chunk):
 def _parallel_map(fn, it, workers):
     """fn over it on `workers` threads, results in input order.  Elements go to the
     workers in chunks sized so one chunk costs ~0.5 ms (1 for slow functions)."""
+    import concurrent.futures    # lazily: it imports logging
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers,
                                                  thread_name_prefix="tf.data-map")
     pending = collections.deque()
@@ -1061,6 +1059,7 @@ class PrefetchDataset(_UnaryDataset):
 
 def _prefetch(dataset, size):
     """Elements made by a background thread, at most `size` ahead of the consumer."""
+    import queue
     q = queue.Queue(maxsize=size)
     stop = threading.Event()
 
@@ -1187,6 +1186,7 @@ class CacheDataset(_UnaryDataset):
         if self._cache is not None:
             return iter(self._cache)
         if self._filename and os.path.exists(self._path()):
+            import pickle
             with open(self._path(), "rb") as f:
                 struct, cols = pickle.load(f)
             self._cache = [S.pack_as(struct, [S.to_tensor(c) for c in row]) for row in cols]
@@ -1202,6 +1202,7 @@ class CacheDataset(_UnaryDataset):
             self._cache = elems
         if self._filename:
             rows = [[_to_py(t) for t in S.flatten(e)] for e in elems]
+            import pickle
             struct = S.map_structure(lambda s: 0, self.element_spec)
             with open(self._path(), "wb") as f:
                 pickle.dump((struct, rows), f)
