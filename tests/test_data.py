@@ -550,3 +550,11 @@ def test_tracing_is_per_thread():
         th.join()
     assert not errors
     assert not _core.is_tracing() if hasattr(_core, "is_tracing") else True
+
+
+def test_map_spec_unknown_dims():
+    ds = Dataset.range(10).batch(3).map(lambda x: (x, tf.reduce_sum(x), tf.reshape(x, (-1, 1))))
+    assert [s.shape.as_list() for s in ds.element_spec] == [[None], [], [None, 1]]
+    ds = Dataset.range(10).batch(3, drop_remainder=True).map(lambda x: tf.reshape(x, (-1, 1)))
+    assert ds.element_spec.shape == (3, 1)
+    assert repr(ds) == "<MapDataset shapes: (3, 1), types: tf.int64>"

@@ -668,25 +668,35 @@ class _OptionsDataset(_UnaryDataset):
 
 
 def _infer_fn_spec(input_dataset, mapped, what="map"):
-    """element_spec of fn's output (see the module docstring): traced on zeros of the input
-    spec when that spec is static and numeric and fn traces (a graph's shapes are static);
-    otherwise fn's eager output on the first input element, with the dimensions in which it
-    differs from the output on zeros (when that runs) left unknown."""
-    zeros = None
+    """element_spec of fn's output (see the module docstring).  Numeric inputs of known
+    ranks: fn traced on zeros of the input spec when it is fully defined (a graph's shapes
+    are static); with unknown dimensions, fn run on zeros with those dimensions set to 2 and
+    to 3, the output dimensions that differ left unknown.  Otherwise (strings, or a function
+    that fails on zeros): fn's output on the first input element, relaxed against the zeros
+    output where there is one."""
     try:
-        zeros = S.zeros_for_spec(input_dataset.element_spec)
+        spec_in = input_dataset.element_spec
     except Exception:    # noqa: BLE001
-        zeros = None
+        spec_in = None
     zspec = None
-    if zeros is not None:
-        probe = MappedFunction(mapped.fn, mapped.convert_lists)
-        try:
-            out = probe(zeros)
-            zspec = S.spec_of(out)
-            if probe.traced_count and not probe.eager:
-                return zspec
-        except Exception:    # noqa: BLE001
-            zspec = None
+    if spec_in is not None:
+        zeros = S.zeros_for_spec(spec_in)
+        if zeros is not None:
+            probe = MappedFunction(mapped.fn, mapped.convert_lists)
+            try:
+                zspec = S.spec_of(probe(zeros))
+                if probe.traced_count and not probe.eager:
+                    return zspec
+            except Exception:    # noqa: BLE001
+                zspec = None
+        else:
+            z2, z3 = S.zeros_for_spec(spec_in, 2), S.zeros_for_spec(spec_in, 3)
+            if z2 is not None:
+                try:
+                    return S.relax_specs(S.spec_of(mapped.eager_call(z2)),
+                                         S.spec_of(mapped.eager_call(z3)))
+                except Exception:    # noqa: BLE001
+                    pass
     it = input_dataset._make_iter()
     try:
         first = next(it)

@@ -189,14 +189,20 @@ def _map_keep(s, fn):
     return fn(s)
 
 
-def zeros_for_spec(spec):
-    """A structure of zero tensors for a fully defined numeric spec, or None."""
+def zeros_for_spec(spec, unknown=None):
+    """A structure of zero tensors for a numeric spec of known ranks, its unknown dimensions
+    set to `unknown` (None: the spec must be fully defined), or None when impossible."""
     leaves = flatten(spec)
     out = []
     for s in leaves:
-        if is_string_dtype(s.dtype) or not s.shape.is_fully_defined():
+        if is_string_dtype(s.dtype) or s.shape.rank is None:
             return None
-        out.append(convert_to_tensor(np.zeros(s.shape.as_list(), s.dtype.as_numpy_dtype)))
+        dims = s.shape.as_list()
+        if None in dims:
+            if unknown is None:
+                return None
+            dims = [unknown if d is None else d for d in dims]
+        out.append(convert_to_tensor(np.zeros(dims, s.dtype.as_numpy_dtype)))
     return pack_as(spec, out)
 
 
