@@ -164,3 +164,20 @@ def test_fit_on_image_dataset(tmp_path):
     m.compile("adam", "categorical_crossentropy")
     h = m.fit(ds.map(lambda a, b: (a / 255.0, b)), epochs=2, verbose=0)
     assert len(h.history["loss"]) == 2 and np.isfinite(h.history["loss"]).all()
+
+
+def test_image_dataset_pillow_fallback(tmp_path, monkeypatch):
+    """Without tf.image.decode_image / resize the loader decodes and resizes with Pillow."""
+    root = str(tmp_path / "imgs")
+    _make_images(root)
+    ref = keras.utils.image_dataset_from_directory(root, image_size=(10, 10), shuffle=False,
+                                                   interpolation="nearest")
+    from minikeras.utils import image_dataset
+    monkeypatch.setattr(image_dataset, "_USE_TF_OPS", False)
+    ds = keras.utils.image_dataset_from_directory(root, image_size=(10, 10), shuffle=False,
+                                                  interpolation="nearest")
+    a, la = next(iter(ref))
+    b, lb = next(iter(ds))
+    assert b.shape == (12, 10, 10, 3) and b.dtype == tf.float32
+    np.testing.assert_array_equal(la.numpy(), lb.numpy())
+    assert np.abs(a.numpy() - b.numpy()).mean() < 40      # both resample the same pixels

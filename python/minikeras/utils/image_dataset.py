@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_USE_TF_OPS = True     # False: always the Pillow loader (tests)
 
 __all__ = ["image_dataset_from_directory"]
 
@@ -102,7 +103,7 @@ def _split(samples, labels, validation_split, subset):
 def _loader(image_size, num_channels, interpolation, crop_to_aspect_ratio):
     from .. import tf
     tf_image = getattr(tf, "image", None)
-    have_decode = tf_image is not None and hasattr(tf_image, "decode_image") and \
+    have_decode = _USE_TF_OPS and tf_image is not None and hasattr(tf_image, "decode_image") and \
         hasattr(tf, "io") and hasattr(tf.io, "read_file")
     have_resize = tf_image is not None and hasattr(tf_image, "resize")
     h, w = int(image_size[0]), int(image_size[1])
