@@ -558,3 +558,18 @@ def test_map_spec_unknown_dims():
     ds = Dataset.range(10).batch(3, drop_remainder=True).map(lambda x: tf.reshape(x, (-1, 1)))
     assert ds.element_spec.shape == (3, 1)
     assert repr(ds) == "<MapDataset shapes: (3, 1), types: tf.int64>"
+
+
+def test_shuffle_batch_fast_path_same_order():
+    x = np.arange(300, dtype=np.float32).reshape(100, 3)
+    y = np.arange(100)
+    fast = Dataset.from_tensor_slices((x, y)).shuffle(30, seed=4).batch(16)
+    slow = Dataset.from_tensor_slices((x, y)).shuffle(30, seed=4).map(lambda a, b: (a, b)).batch(16)
+    for (a1, b1), (a2, b2) in zip(np_list(fast), np_list(slow)):
+        np.testing.assert_array_equal(a1, a2)
+        np.testing.assert_array_equal(b1, b2)
+    f1, f2 = np_list(fast), np_list(fast)          # reshuffled per epoch
+    assert not all(np.array_equal(p[1], q[1]) for p, q in zip(f1, f2))
+    assert sorted(np.concatenate([b for _, b in f1]).tolist()) == list(range(100))
+    assert [len(b) for _, b in np_list(Dataset.from_tensor_slices((x, y)).shuffle(
+        100, seed=1).batch(16, drop_remainder=True))] == [16] * 6

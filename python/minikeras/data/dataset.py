@@ -102,9 +102,12 @@ def _stack_component(ts, index):
 
 
 def _stack_elements(elems):
+    e0 = elems[0]
+    if not isinstance(e0, (tuple, list, dict)):
+        return _stack_component(elems, 0)
     flat = [S.flatten(e) for e in elems]
-    cols = [_stack_component([f[i] for f in flat], i) for i in range(len(flat[0]))]
-    return S.pack_as(elems[0], cols)
+    cols = [_stack_component(col, i) for i, col in enumerate(zip(*flat))]
+    return S.pack_as(e0, cols)
 
 
 def _slice_leaf(t, i):
@@ -437,10 +440,29 @@ class TensorSliceDataset(DatasetV2):
 
     def _make_iter(self):
         leaves, struct = self._leaves, self._tensors
+        rows = [_row_getter(t) for t in leaves]
         if len(leaves) == 1 and not S.is_nested(struct):
-            t = leaves[0]
-            return (t[i] for i in range(self._n))
-        return (S.pack_as(struct, [t[i] for t in leaves]) for i in range(self._n))
+            r = rows[0]
+            return (r(i) for i in range(self._n))
+        if type(struct) is tuple and all(not S.is_nested(v) for v in struct):
+            return (tuple([r(i) for r in rows]) for i in range(self._n))
+        return (S.pack_as(struct, [r(i) for r in rows]) for i in range(self._n))
+
+    def _numeric(self):
+        return all(isinstance(t, _core.TensorBase) for t in self._leaves)
+
+    def _gathered(self, order, batch_size, drop_remainder):
+        """Batches of the rows listed by the iterator `order` (one gather per component)."""
+        leaves, struct = self._leaves, self._tensors
+        nested = S.is_nested(struct)
+        gather = C["gather"]
+        while True:
+            idx = list(itertools.islice(order, batch_size))
+            if not idx or (drop_remainder and len(idx) < batch_size):
+                return
+            it = _core.from_buffer(np.asarray(idx, dtype=np.int64))
+            cols = [gather(t, it, ints=(0, 0)) for t in leaves]
+            yield S.pack_as(struct, cols) if nested else cols[0]
 
     def _batches(self, batch_size, drop_remainder):
         """Fast path of .batch(): slices of batch_size rows (one copy each)."""
@@ -452,6 +474,24 @@ class TensorSliceDataset(DatasetV2):
                 return
             cols = [_copy_rows(t, start, stop) for t in leaves]
             yield S.pack_as(struct, cols) if S.is_nested(struct) else cols[0]
+
+
+def _row_getter(t):
+    """i -> t[i] (a view), with the strided_slice attributes prepared once."""
+    if not isinstance(t, _core.TensorBase):
+        return t.__getitem__
+    tail = []
+    for d in t._shape[1:]:
+        tail += (0, d, 1)
+    tail += (0, 1)       # new-axis mask, shrink mask (dimension 0)
+    ss = C["strided_slice"]
+    return lambda i: ss(t, ints=[i, i + 1, 1] + tail)
+
+
+def _unwrap(ds):
+    while isinstance(ds, _OptionsDataset):
+        ds = ds._input
+    return ds
 
 
 def _copy_rows(t, start, stop):
@@ -840,11 +880,16 @@ class BatchDataset(_UnaryDataset):
         return _batch_card(self._input._cardinality(), self._batch_size, self._drop)
 
     def _make_iter(self):
-        src = self._input
-        while isinstance(src, _OptionsDataset):
-            src = src._input
-        if isinstance(src, TensorSliceDataset):
-            return src._batches(self._batch_size, self._drop)
+        src = _unwrap(self._input)
+        if type(self) is BatchDataset:
+            if isinstance(src, TensorSliceDataset):
+                return src._batches(self._batch_size, self._drop)
+            if isinstance(src, ShuffleDataset):
+                slices = _unwrap(src._input)
+                if isinstance(slices, TensorSliceDataset) and slices._numeric():
+                    # the same shuffle over row indices, then one gather per component
+                    order = src._gen(iter(range(slices._n)), src._next_rng())
+                    return slices._gathered(order, self._batch_size, self._drop)
         return self._gen(self._input._make_iter())
 
     def _gen(self, it):
@@ -1030,18 +1075,27 @@ class ShuffleDataset(_UnaryDataset):
         self._epoch = 0
         self._lock = threading.Lock()
 
-    def _make_iter(self):
+    def _next_rng(self):
         with self._lock:
             epoch = self._epoch
             if self._reshuffle:
                 self._epoch += 1
-        rng = np.random.default_rng([self._seed & (2 ** 63 - 1), epoch])
-        return self._gen(self._input._make_iter(), rng)
+        return np.random.default_rng([self._seed & (2 ** 63 - 1), epoch])
+
+    def _make_iter(self):
+        return self._gen(self._input._make_iter(), self._next_rng())
 
     def _gen(self, it, rng):
         buf = list(itertools.islice(it, self._buffer))
+        n = len(buf)
+        draws = ()
+        k = 0
         for e in it:
-            j = int(rng.integers(len(buf)))
+            if k == len(draws):
+                draws = rng.integers(0, n, size=1024).tolist()
+                k = 0
+            j = draws[k]
+            k += 1
             yield buf[j]
             buf[j] = e
         while buf:

@@ -28,6 +28,14 @@ def _sorted_keys(d):
 
 def flatten(struct):
     """Leaves in TF's order (dict values by sorted key)."""
+    if not isinstance(struct, (tuple, list, dict)):
+        return [struct]
+    if type(struct) is tuple:
+        for v in struct:
+            if isinstance(v, (tuple, list, dict)):
+                break
+        else:
+            return list(struct)
     out = []
     _flatten(struct, out)
     return out
