@@ -573,3 +573,11 @@ def test_shuffle_batch_fast_path_same_order():
     assert sorted(np.concatenate([b for _, b in f1]).tolist()) == list(range(100))
     assert [len(b) for _, b in np_list(Dataset.from_tensor_slices((x, y)).shuffle(
         100, seed=1).batch(16, drop_remainder=True))] == [16] * 6
+
+
+def test_big_batch_copy_path_matches():
+    x = np.random.RandomState(0).rand(6, 3, 40, 40, 3).astype(np.float32)   # > _BIG_BATCH
+    ds = Dataset.from_tensor_slices(x).map(lambda a: a * 1.0).unbatch().batch(8)
+    out = np_list(ds)
+    np.testing.assert_array_equal(np.concatenate(out), x.reshape(-1, 40, 40, 3))
+    assert [len(o) for o in out] == [8, 8, 2]
