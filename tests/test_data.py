@@ -575,9 +575,14 @@ def test_shuffle_batch_fast_path_same_order():
         100, seed=1).batch(16, drop_remainder=True))] == [16] * 6
 
 
-def test_big_batch_copy_path_matches():
-    x = np.random.RandomState(0).rand(6, 3, 40, 40, 3).astype(np.float32)   # > _BIG_BATCH
+def test_big_batch_copy_path_matches(monkeypatch):
+    from minikeras.data import dataset as dsmod
+    monkeypatch.setattr(dsmod, "_BIG_BATCH", 1000)
+    x = np.random.RandomState(0).rand(6, 3, 40, 40, 3).astype(np.float32)
     ds = Dataset.from_tensor_slices(x).map(lambda a: a * 1.0).unbatch().batch(8)
     out = np_list(ds)
     np.testing.assert_array_equal(np.concatenate(out), x.reshape(-1, 40, 40, 3))
     assert [len(o) for o in out] == [8, 8, 2]
+    y = np.arange(6 * 2000, dtype=np.int64).reshape(6, 2000)
+    ds = Dataset.from_tensor_slices(y).map(lambda a: a + 0).batch(4)
+    np.testing.assert_array_equal(np.concatenate(np_list(ds)), y)
