@@ -181,3 +181,20 @@ def test_image_dataset_pillow_fallback(tmp_path, monkeypatch):
     assert b.shape == (12, 10, 10, 3) and b.dtype == tf.float32
     np.testing.assert_array_equal(la.numpy(), lb.numpy())
     assert np.abs(a.numpy() - b.numpy()).mean() < 40      # both resample the same pixels
+
+
+def test_custom_loop_with_tape_and_parallel_map():
+    x, y = _data(128)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).map(
+        lambda a, b: (a * 2.0, b), num_parallel_calls=2).batch(32).prefetch(2)
+    m = _model()
+    loss_fn = keras.losses.BinaryCrossentropy()
+    for i, (xb, yb) in enumerate(ds):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(yb, m(xb))
+        g = tape.gradient(loss, m.trainable_variables)
+        with tf.GradientTape() as tape2:
+            loss2 = loss_fn(y[32 * i:32 * i + 32], m(x[32 * i:32 * i + 32] * 2.0))
+        g2 = tape2.gradient(loss2, m.trainable_variables)
+        for a, b in zip(g, g2):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)

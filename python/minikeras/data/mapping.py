@@ -89,8 +89,10 @@ class MappedFunction:
         return result
 
     def _trace(self, element, leaves):
+        if _function._graph_stack:     # iterated inside a tf.function being traced
+            return None, self.eager_call(element)
         with _trace_lock:
-            if self.eager or _function._graph_stack or _core.tapes_active():
+            if self.eager:
                 return None, self.eager_call(element)
             inputs = [_function._private_copy(t) for t in leaves]
             targs = S.pack_as(element, inputs)
