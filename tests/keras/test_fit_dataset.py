@@ -194,7 +194,7 @@ def test_custom_loop_with_tape_and_parallel_map():
             loss = loss_fn(yb, m(xb))
         g = tape.gradient(loss, m.trainable_variables)
         with tf.GradientTape() as tape2:
-            loss2 = loss_fn(y[32 * i:32 * i + 32], m(x[32 * i:32 * i + 32] * 2.0))
+            loss2 = loss_fn(tf.constant(y[32 * i:32 * i + 32]), m(x[32 * i:32 * i + 32] * 2.0))
         g2 = tape2.gradient(loss2, m.trainable_variables)
         for a, b in zip(g, g2):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)
