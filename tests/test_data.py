@@ -432,6 +432,7 @@ def test_iterator_and_misc():
     assert int(Dataset.range(5).reduce(np.int64(0), lambda s, x: s + x)) == 10
     assert flat_list(Dataset.range(10).apply(lambda d: d.skip(8))) == [8, 9]
     assert flat_list(Dataset.range(10).shard(3, 1)) == [1, 4, 7]
+    assert len(Dataset.range(10).shard(3, 1)) == 3 and len(Dataset.range(10).shard(3, 0)) == 4
     opts = tf.data.Options()
     opts.experimental_deterministic = False
     opts.experimental_distribute.auto_shard_policy = 0

@@ -381,8 +381,7 @@ class DatasetV2:
         if num_shards <= 0 or not 0 <= index < num_shards:
             raise _invalid(f"Index must be between 0 and {num_shards - 1} (currently index = "
                            f"{index}).")
-        return self.enumerate().filter(
-            lambda i, x: (i % num_shards) == index).map(lambda i, x: x)
+        return ShardDataset(self, num_shards, index)
 
     def apply(self, transformation_func):
         ds = transformation_func(self)
@@ -841,6 +840,21 @@ class FilterDataset(_UnaryDataset):
                                  f"tensor, but its return type is {S.spec_of(r)}.")
             if bool(r.numpy()):
                 yield e
+
+
+class ShardDataset(_UnaryDataset):
+    def __init__(self, input_dataset, num_shards, index):
+        super().__init__(input_dataset)
+        self._num, self._index = num_shards, index
+
+    def _cardinality(self):
+        n = self._input._cardinality()
+        if n in (INFINITE, UNKNOWN):
+            return n
+        return n // self._num + (1 if self._index < n % self._num else 0)
+
+    def _make_iter(self):
+        return itertools.islice(self._input._make_iter(), self._index, None, self._num)
 
 
 class _TakeWhileDataset(FilterDataset):
