@@ -587,3 +587,15 @@ def test_big_batch_copy_path_matches(monkeypatch):
     y = np.arange(6 * 2000, dtype=np.int64).reshape(6, 2000)
     ds = Dataset.from_tensor_slices(y).map(lambda a: a + 0).batch(4)
     np.testing.assert_array_equal(np.concatenate(np_list(ds)), y)
+
+
+def test_text_line_dataset(tmp_path):
+    pytest.importorskip("minikeras.engine.strings")
+    a = tmp_path / "a.txt"
+    a.write_bytes(b"first\nsecond\r\nthird")
+    b = tmp_path / "b.txt"
+    b.write_text("x\n")
+    ds = tf.data.TextLineDataset([str(a), str(b)])
+    assert np_list(ds) == [b"first", b"second", b"third", b"x"]
+    assert ds.element_spec == tf.TensorSpec((), tf.string)
+    assert ds.cardinality().numpy() == -2

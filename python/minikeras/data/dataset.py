@@ -1424,3 +1424,44 @@ class InterleaveDataset(FlatMapDataset):
             for it in current:
                 if it is not None and hasattr(it, "close"):
                     it.close()
+
+
+class TextLineDataset(DatasetV2):
+    """tf.data.TextLineDataset: the lines of one or more text files (without the line
+    terminator), as scalar tf.string tensors; compression_type 'GZIP' / 'ZLIB' / ''."""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None, name=None):
+        super().__init__()
+        if S.is_tensor(filenames):
+            filenames = filenames.numpy()
+        if isinstance(filenames, (str, bytes)):
+            filenames = [filenames]
+        self._files = [f.decode() if isinstance(f, bytes) else str(f)
+                       for f in np.asarray(filenames, dtype=object).reshape(-1)]
+        self._compression = (compression_type or "").upper()
+
+    def _compute_spec(self):
+        from ..engine.dtypes import string
+        return TensorSpec((), string)
+
+    def _open(self, path):
+        if self._compression == "GZIP":
+            import gzip
+            return gzip.open(path, "rb")
+        if self._compression == "ZLIB":
+            import io
+            import zlib
+            with open(path, "rb") as f:
+                return io.BytesIO(zlib.decompress(f.read()))
+        return open(path, "rb")
+
+    def _make_iter(self):
+        for path in self._files:
+            with self._open(path) as f:
+                for line in f:
+                    if line.endswith(b"\n"):
+                        line = line[:-1]
+                        if line.endswith(b"\r"):
+                            line = line[:-1]
+                    yield S.to_tensor(line)
