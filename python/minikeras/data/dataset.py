@@ -798,8 +798,13 @@ def _parallel_map(fn, it, workers):
     """fn over it on `workers` threads, results in input order.  Elements go to the
     workers in chunks sized so one chunk costs ~0.5 ms (1 for slow functions)."""
     import concurrent.futures    # lazily: it imports logging
+    # the kernels' OpenMP teams are per calling thread: split the cores among the workers
+    # instead of every worker starting a team as wide as the machine
+    omp = max(1, _core.get_num_threads() // workers)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers,
-                                                 thread_name_prefix="tf.data-map")
+                                                 thread_name_prefix="tf.data-map",
+                                                 initializer=_core.set_num_threads,
+                                                 initargs=(omp,))
     pending = collections.deque()
     ahead = 2 * workers
     exhausted = False
