@@ -100,8 +100,15 @@ def _stack_component(ts, index):
     if t0._size * len(ts) >= _BIG_BATCH:
         # big rows (images): one fresh buffer, rows copied in by numpy (memcpy speed;
         # the concat path went through a reshape per row and a strided copy)
+        # (one OpenMP thread for the fill: map workers keep the cores busy, and a team
+        # spinning at a barrier on an oversubscribed machine made this 20x slower)
         from ..engine.api.index import zeros
-        out = zeros((len(ts),) + s0, _dt.ALL[t0._dtype_id])
+        nt = _core.get_num_threads()
+        _core.set_num_threads(1)
+        try:
+            out = zeros((len(ts),) + s0, _dt.ALL[t0._dtype_id])
+        finally:
+            _core.set_num_threads(nt)
         a = np.asarray(out)
         for i, t in enumerate(ts):
             a[i] = np.asarray(t)
@@ -1039,13 +1046,14 @@ class _UnbatchDataset(_UnaryDataset):
                     raise _invalid(f"Input element must have the same batch size in each "
                                    f"component. Component 0 had size {n} but component had "
                                    f"size {t.shape[0]}.")
+            rows = [_row_getter(t) for t in leaves]
             if not S.is_nested(e):
-                t = leaves[0]
+                r = rows[0]
                 for i in range(n):
-                    yield t[i]
+                    yield r(i)
             else:
                 for i in range(n):
-                    yield S.pack_as(e, [t[i] for t in leaves])
+                    yield S.pack_as(e, [r(i) for r in rows])
 
 
 class RepeatDataset(_UnaryDataset):
