@@ -599,3 +599,12 @@ def test_text_line_dataset(tmp_path):
     assert np_list(ds) == [b"first", b"second", b"third", b"x"]
     assert ds.element_spec == tf.TensorSpec((), tf.string)
     assert ds.cardinality().numpy() == -2
+
+
+def test_map_py_function_runs_eagerly_on_workers():
+    if not hasattr(tf, "py_function"):
+        pytest.skip("tf.py_function not available")
+    ds = Dataset.range(20).map(lambda x: tf.py_function(lambda v: v * 2, [x], tf.int64),
+                               num_parallel_calls=3)
+    assert flat_list(ds) == [2 * i for i in range(20)]
+    assert ds._fn.eager

@@ -128,10 +128,6 @@ def _stack_elements(elems):
     return S.pack_as(e0, cols)
 
 
-def _slice_leaf(t, i):
-    return t[i]
-
-
 # ---- iterator ------------------------------------------------------------------------------
 
 class OwnedIterator:
