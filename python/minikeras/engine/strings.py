@@ -80,8 +80,8 @@ class StringTensor:
         return a[()] if a.ndim == 0 else a.copy()
 
     def __array__(self, dtype=None, copy=None):
-        a = self._a
-        return a if dtype is None else a.astype(dtype)
+        a = self._a if dtype is None else self._a.astype(dtype)
+        return a.copy() if copy and a is self._a else a
 
     def _numpy_text(self, is_repr=False):
         a = self.numpy()
