@@ -91,8 +91,9 @@ def test_add_broadcasting():
     assert (v + v).numpy().tolist() == [b"11", b"2222"]
     with pytest.raises(Err):
         v + tf.constant(["a", "b", "c"])
-    with pytest.raises(TypeError):
+    with pytest.raises(Err, match="string tensor but is a int32 tensor"):
         s + 1
+    assert (s == 1) is False
 
 
 def test_indexing_eq_len_iter_hash_bool():
@@ -284,7 +285,7 @@ def test_png_round_trip_and_channels():
     np.testing.assert_array_equal(tf.io.decode_png(data, channels=3).numpy(), rgb)   # alpha dropped
     gray = tf.io.decode_png(_png_bytes(rgb), channels=1).numpy()
     r, g, b = (rgb[..., k].astype(np.int64) for k in range(3))
-    np.testing.assert_array_equal(gray[..., 0], (9798 * r + 19235 * g + 3735 * b + 16384) >> 15)
+    np.testing.assert_array_equal(gray[..., 0], (9797 * r + 19234 * g + 3737 * b) >> 15)   # libpng, as TF
     g3 = tf.io.decode_png(_png_bytes(rgb[..., 0]), channels=3).numpy()
     np.testing.assert_array_equal(g3, np.repeat(rgb[..., :1], 3, -1))
     g4 = tf.io.decode_png(_png_bytes(rgb[..., 0]), channels=4).numpy()

@@ -15,7 +15,7 @@ Differences from TensorFlow's values:
   fancy_upscaling=False gives IFAST without fancy upsampling, exactly TF's
   (dct_method '' / 'INTEGER_FAST', fancy_upscaling=False).
 - channels=1 from a colour JPEG is libjpeg's own grayscale output (the Y plane), as TF's.
-- PNG colour -> gray uses libpng's fixed-point 0.299/0.587/0.114 formula, as TF's."""
+- PNG colour -> gray uses libpng's fixed-point 0.299/0.587 formula, as TF's (identical)."""
 import io as _io
 
 import numpy as np
@@ -59,11 +59,13 @@ def _format(data):
 
 
 def _gray_601(rgb):
-    """libpng's rgb_to_gray(0.299, 0.587) in fixed point on uint8 [.., 3] data."""
+    """libpng's png_set_rgb_to_gray(0.299, 0.587) on [.., 3] data, as TF's PNG decoder:
+    coefficients 29900 * 32768 // 100000 = 9797 and 19234, blue 32768 - both; the sum is
+    truncated (libpng's "historical approach"), gray pixels pass unchanged."""
     r = rgb[..., 0].astype(np.uint32)
     g = rgb[..., 1].astype(np.uint32)
     b = rgb[..., 2].astype(np.uint32)
-    return ((9798 * r + 19235 * g + 3735 * b + 16384) >> 15).astype(rgb.dtype)
+    return ((9797 * r + 19234 * g + 3737 * b) >> 15).astype(rgb.dtype)
 
 
 def _to_tensor(a):
