@@ -246,6 +246,9 @@ def _decode(contents, channels, op, kind, ratio=1, fancy=True, dct_method="", dt
     if fmt == "BMP" and kind not in ("image", "bmp"):
         raise _Err(f"{op}: Trying to decode BMP format using a wrong op. Use `decode_bmp` or "
                    f"`decode_image` instead. Op used: {op}")
+    if kind == "bmp" and fmt != "BMP":
+        raise _Err(f"{op}: Trying to decode {fmt} format using DecodeBmp op. Use "
+                   f"`decode_{fmt.lower()}` or `decode_image` instead.")
     if fmt == "JPEG":
         if channels == 4:
             raise _Err(f"{op}: JPEG does not support 4 channels")
@@ -254,7 +257,7 @@ def _decode(contents, channels, op, kind, ratio=1, fancy=True, dct_method="", dt
     elif fmt == "GIF":
         if channels not in (0, 3):
             raise _Err(f"{op}: channels must be 0 or 3 for GIF, got {channels}")
-        frames = _pil_generic(data, 3, dtype != _dt.uint8, op, fmt, frames=True)
+        frames = _pil_generic(data, 3, False, op, fmt, frames=True)
         if kind in ("jpeg", "png") and len(frames) != 1:
             raise _Err(f"{op}: Got {len(frames)} frames, but animated gifs can only be decoded "
                        f"by tf.io.decode_gif or tf.io.decode_image")
@@ -262,7 +265,7 @@ def _decode(contents, channels, op, kind, ratio=1, fancy=True, dct_method="", dt
             a = np.stack(frames)
         else:
             a = frames[0]
-        bits16 = dtype != _dt.uint8
+        bits16 = False
     else:
         bits16 = dtype != _dt.uint8 and fmt == "PNG"
         a = _pil_generic(data, channels, bits16, op, fmt)
