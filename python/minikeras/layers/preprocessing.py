@@ -14,6 +14,7 @@ makes them repeatable.  Images are (height, width, channels) or (batch, height, 
 channels); the random transforms draw one value per image, except RandomCrop, RandomContrast,
 RandomHeight and RandomWidth, which (as tf.keras 2.5) draw one value per batch."""
 import numbers
+import sys
 import types
 
 import numpy as np
@@ -362,6 +363,10 @@ class RandomCrop(Layer):
             rh, rw = int(np.float64(self.width) * ih / iw), self.width
         else:
             rh, rw = self.height, int(np.float64(self.height) * iw / ih)
+        if (rh, rw) == (ih, iw) == (self.height, self.width):
+            # tf.image.resize to the same size returns the values as float32
+            return inputs if _dt.ALL[inputs._dtype_id].is_floating else \
+                C["cast"](inputs, ints=(_F32._id,))
         images, unbatched = _batched(inputs, self)
         resized = _resize(images, [rh, rw])
         top = int((rh - self.height) / 2)
@@ -983,13 +988,23 @@ class Normalization(Layer):
                                   "variance": to_list(self.variance_val)})
 
 
-# layers.experimental.preprocessing.<name>, as tf.keras 2.5 spells it
-preprocessing = types.SimpleNamespace(
-    Rescaling=Rescaling, Resizing=Resizing, CenterCrop=CenterCrop, Normalization=Normalization,
-    RandomCrop=RandomCrop, RandomFlip=RandomFlip, RandomRotation=RandomRotation,
-    RandomZoom=RandomZoom, RandomTranslation=RandomTranslation, RandomContrast=RandomContrast,
-    RandomBrightness=RandomBrightness, RandomHeight=RandomHeight, RandomWidth=RandomWidth)
-experimental = types.SimpleNamespace(preprocessing=preprocessing)
+# layers.experimental.preprocessing.<name>, as tf.keras 2.5 spells it; registered as modules
+# so that `from minikeras.layers.experimental import preprocessing` works too
+_PKG = __name__.rsplit(".", 1)[0]                 # minikeras.layers
+preprocessing = types.ModuleType(_PKG + ".experimental.preprocessing",
+                                 "tf.keras 2.5's layers.experimental.preprocessing")
+for _name, _obj in dict(
+        Rescaling=Rescaling, Resizing=Resizing, CenterCrop=CenterCrop,
+        Normalization=Normalization, RandomCrop=RandomCrop, RandomFlip=RandomFlip,
+        RandomRotation=RandomRotation, RandomZoom=RandomZoom,
+        RandomTranslation=RandomTranslation, RandomContrast=RandomContrast,
+        RandomBrightness=RandomBrightness, RandomHeight=RandomHeight,
+        RandomWidth=RandomWidth).items():
+    setattr(preprocessing, _name, _obj)
+experimental = types.ModuleType(_PKG + ".experimental", "tf.keras 2.5's layers.experimental")
+experimental.preprocessing = preprocessing
+sys.modules.setdefault(experimental.__name__, experimental)
+sys.modules.setdefault(preprocessing.__name__, preprocessing)
 
 __all__ = ["Rescaling", "Resizing", "CenterCrop", "Normalization", "RandomCrop", "RandomFlip",
            "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
