@@ -254,25 +254,30 @@ def test_rotation_by_known_angle():
     np.testing.assert_allclose(y[0, :, :, 0], np.rot90(img[0, :, :, 0]), atol=1e-4)  # CCW
     y = P.RandomRotation((-0.25, -0.25), interpolation="nearest")(img[0], training=True).numpy()
     np.testing.assert_allclose(y[:, :, 0], np.rot90(img[0, :, :, 0], -1), atol=1e-4)
-    # a 45-degree bilinear rotation with constant fill, hand-computed at the centre pixel
-    # and at a corner (which maps outside the image)
-    a = np.pi / 4
+    # a 45-degree bilinear rotation with constant fill vs a hand-written sampler:
+    # output (x, y) reads input (cos x - sin y + x_off, sin x + cos y + y_off); bilinear over
+    # the 4 neighbours, each out-of-image neighbour reading fill_value (ImageProjectiveTransformV3)
+    a = np.float32(np.pi / 4)
     y = P.RandomRotation((0.125, 0.125), fill_mode="constant", fill_value=-1.0)(
         img, training=True).numpy()[0, :, :, 0]
-    assert abs(y[2, 2] - 12.0) < 1e-4
-    # output (x=0, y=0) -> input x = cos*0 - sin*0 + x_off, y = sin*0 + cos*0 + y_off
-    x_off = (4 - (np.cos(a) * 4 - np.sin(a) * 4)) / 2
-    y_off = (4 - (np.sin(a) * 4 + np.cos(a) * 4)) / 2
-    assert x_off == pytest.approx(2.0) and y_off < -0.5
-    assert y[0, 0] == pytest.approx(-1.0)
-    # output (x=2, y=0): input x = cos*2 + x_off, y = sin*2 + y_off (bilinear)
-    xi, yi = np.cos(a) * 2 + x_off, np.sin(a) * 2 + y_off
-    x0, y0 = int(np.floor(xi)), int(np.floor(yi))
-    fx, fy = xi - x0, yi - y0
+    c, s = np.cos(a), np.sin(a)
+    x_off = (4 - (c * 4 - s * 4)) / 2
+    y_off = (4 - (s * 4 + c * 4)) / 2
     im = img[0, :, :, 0]
-    ref = ((1 - fy) * ((1 - fx) * im[y0, x0] + fx * im[y0, x0 + 1])
-           + fy * ((1 - fx) * im[y0 + 1, x0] + fx * im[y0 + 1, x0 + 1]))
-    assert y[0, 2] == pytest.approx(ref, abs=1e-3)
+
+    def read(r, q):
+        return im[r, q] if 0 <= r < 5 and 0 <= q < 5 else -1.0
+
+    ref = np.empty((5, 5))
+    for r in range(5):
+        for q in range(5):
+            xi, yi = c * q - s * r + x_off, s * q + c * r + y_off
+            x0, y0 = int(np.floor(xi)), int(np.floor(yi))
+            fx, fy = xi - x0, yi - y0
+            ref[r, q] = ((1 - fy) * ((1 - fx) * read(y0, x0) + fx * read(y0, x0 + 1))
+                         + fy * ((1 - fx) * read(y0 + 1, x0) + fx * read(y0 + 1, x0 + 1)))
+    assert abs(y[2, 2] - 12.0) < 1e-4
+    np.testing.assert_allclose(y, ref, atol=1e-4)
 
 
 @needs_image
