@@ -132,8 +132,13 @@ def _draws(shape):
 def test_random_flip_identity_at_inference_and_fixed_draw():
     x = _images(8)
     f = P.RandomFlip(mode="horizontal")
-    np.testing.assert_array_equal(f(x).numpy(), x)
     np.testing.assert_array_equal(f(x, training=False).numpy(), x)
+    m = Sequential([layers.Input((6, 8, 3)), f])
+    np.testing.assert_array_equal(m.predict(x), x)                 # predict: inference
+    u = _draws([8])
+    y = f(x).numpy()                   # a bare call augments (call's training=True default)
+    for i in range(8):
+        np.testing.assert_array_equal(y[i], x[i, :, ::-1] if u[i] > 0.5 else x[i])
     u = _draws([8])
     y = f(x, training=True).numpy()
     for i in range(8):
@@ -163,7 +168,7 @@ def test_random_flip_identity_at_inference_and_fixed_draw():
 def test_random_contrast_numbers():
     x = _images(3) * 255
     c = P.RandomContrast((0.3, 0.6))
-    np.testing.assert_array_equal(c(x).numpy(), x)
+    np.testing.assert_array_equal(c(x, training=False).numpy(), x)
     f = 0.7 + _draws([]) * (1.6 - 0.7)
     y = c(x, training=True).numpy()
     mean = x.mean(axis=(1, 2), keepdims=True)
@@ -217,12 +222,16 @@ def test_random_crop_training_window():
 @needs_image
 def test_random_crop_inference_resize_then_center_crop():
     x = _images(2, 12, 8)
-    y = P.RandomCrop(4, 4)(x).numpy()          # h/w > 1: resize to (6, 4), crop rows 1:5
+    y = P.RandomCrop(4, 4)(x, training=False).numpy()          # h/w > 1: resize to (6, 4), crop rows 1:5
     ref = tf.image.resize(x, [6, 4]).numpy()[:, 1:5]
     np.testing.assert_allclose(y, ref, rtol=1e-6)
-    y = P.RandomCrop(3, 3)(x[:, :6, :]).numpy()  # 6x8: resize to (3, 4), crop cols 0:3
+    y = P.RandomCrop(3, 3)(x[:, :6, :], training=False).numpy()  # 6x8: resize to (3, 4), crop cols 0:3
     ref = tf.image.resize(x[:, :6], [3, 4]).numpy()[:, :, 0:3]
     np.testing.assert_allclose(y, ref, rtol=1e-6)
+    # non-square target: 10x10 -> 4x8 resizes to 8x8 (h/w 1 > 4/8), rows 2:6
+    x10 = _images(1, 10, 10)
+    y = P.RandomCrop(4, 8)(x10, training=False).numpy()
+    np.testing.assert_allclose(y, tf.image.resize(x10, [8, 8]).numpy()[:, 2:6], rtol=1e-6)
 
 
 # ---- Resizing ------------------------------------------------------------------------------
@@ -249,7 +258,7 @@ def test_resizing_vs_tf_image_resize():
 def test_rotation_by_known_angle():
     img = np.arange(25, dtype=np.float32).reshape(1, 5, 5, 1)
     rot = P.RandomRotation((0.25, 0.25), interpolation="nearest")
-    np.testing.assert_array_equal(rot(img).numpy(), img)          # inference: identity
+    np.testing.assert_array_equal(rot(img, training=False).numpy(), img)   # inference
     y = rot(img, training=True).numpy()
     np.testing.assert_allclose(y[0, :, :, 0], np.rot90(img[0, :, :, 0]), atol=1e-4)  # CCW
     y = P.RandomRotation((-0.25, -0.25), interpolation="nearest")(img[0], training=True).numpy()
@@ -314,7 +323,7 @@ def test_random_transforms_per_image_and_seeds():
         y = layer(x, training=True).numpy()
         assert y.shape == x.shape and y.dtype == np.float32
         assert not np.allclose(y[0], y[1])                         # one draw per image
-        np.testing.assert_array_equal(layer(x).numpy(), x)        # inference: identity
+        np.testing.assert_array_equal(layer(x, training=False).numpy(), x)  # inference
     tf.random.set_seed(5)
     a = P.RandomRotation(0.2, seed=3)(x, training=True).numpy()
     tf.random.set_seed(5)
@@ -329,7 +338,7 @@ def test_random_height_width():
     assert y.shape == (2, 15, 12, 3)
     y = P.RandomWidth((-0.5, -0.5))(x, training=True)
     assert y.shape == (2, 10, 6, 3)
-    np.testing.assert_array_equal(P.RandomWidth(0.3)(x).numpy(), x)
+    np.testing.assert_array_equal(P.RandomWidth(0.3)(x, training=False).numpy(), x)
     assert P.RandomHeight(0.2).compute_output_shape((None, 10, 12, 3)) == (None, None, 12, 3)
 
 
@@ -346,8 +355,9 @@ def test_course_preprocessing_model():
     X = _images(4, 30, 30) * 255
     out = preprocessing_model(X, training=True).numpy()
     assert out.shape == (4, 20, 20, 3) and out.dtype == np.float32
-    inf = preprocessing_model(X).numpy()             # inference: resize to 20x20
+    inf = preprocessing_model(X, training=False).numpy()   # inference: resize to 20x20
     np.testing.assert_allclose(inf, tf.image.resize(X, [20, 20]).numpy(), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(preprocessing_model.predict(X), inf, rtol=1e-6)
 
 
 def test_random_layers_under_fit():

@@ -4,10 +4,11 @@ RandomZoom, RandomTranslation, RandomContrast, RandomHeight, RandomWidth, and Ra
 (tf.keras 2.9's API).  All are exported both as `layers.X` (their names from tf.keras 2.6 on)
 and as `layers.experimental.preprocessing.X`.
 
-The Random* layers act only when training (called with training=True, or inside `fit`);
-otherwise they return their inputs unchanged (RandomCrop: resize to the shorter side and
-centre-crop, as tf.keras 2.5).  RandomBrightness follows tf.keras 2.9: `training` defaults
-to True when the layer is called on its own.  The random draws use the framework's random
+The Random* layers act only when training: `fit` and `training=True` apply them; `predict`,
+`evaluate` and `training=False` return the inputs unchanged (RandomCrop: resized to the
+shorter side and centre-cropped).  As in tf.keras 2.5, their `call` defaults to
+`training=True`: a bare call with no `training` anywhere (`layer(x)`, or a Sequential of them
+called as `model(x)`) augments, as TensorFlow's data-augmentation tutorial relies on.  The random draws use the framework's random
 ops (`tf.random.uniform`, with the layer's `seed` as the op seed), so they are recorded into
 the traced train step of `fit` and give new values at every step; `tf.random.set_seed`
 makes them repeatable.  Images are (height, width, channels) or (batch, height, width,
@@ -332,7 +333,7 @@ class RandomCrop(Layer):
         self.seed = seed
         super().__init__(name=name, **kwargs)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if inputs.ndim not in (3, 4):
             _batched(inputs, self)
         if _training(training):
@@ -359,7 +360,7 @@ class RandomCrop(Layer):
 
     def _resize_and_center_crop(self, inputs):
         ih, iw = inputs._shape[-3], inputs._shape[-2]
-        if ih / iw > 1.0:
+        if ih / iw > self.height / self.width:
             rh, rw = int(np.float64(self.width) * ih / iw), self.width
         else:
             rh, rw = self.height, int(np.float64(self.height) * iw / ih)
@@ -421,7 +422,7 @@ class RandomFlip(Layer):
             cond = C["less"](u, _s(0.5, _F32._id))
         return _ew.where(cond, flipped, x)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if inputs.ndim not in (3, 4):
             _batched(inputs, self)
         if not _training(training):
@@ -459,7 +460,7 @@ class _RandomTransform(Layer):
         self.interpolation = interpolation
         self.seed = seed
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if not _training(training):
             if inputs.ndim not in (3, 4):
                 _batched(inputs, self)
@@ -605,7 +606,7 @@ class RandomContrast(Layer):
         self.seed = seed
         super().__init__(name=name, **kwargs)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if inputs.ndim not in (3, 4):
             _batched(inputs, self)
         if not _training(training):
@@ -726,7 +727,7 @@ class _RandomResize(Layer):
         self.seed = seed
         super().__init__(name=name, **kwargs)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if inputs.ndim not in (3, 4):
             _batched(inputs, self)
         if not _training(training):
