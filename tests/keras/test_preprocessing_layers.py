@@ -55,7 +55,9 @@ def test_center_crop_numbers_and_shapes():
 def test_normalization_adapt_numbers_weights():
     x = _images(10, 4, 5, 3) * 7 + 2
     n = P.Normalization()
+    assert isinstance(n, P.PreprocessingLayer) and not n.is_adapted
     n.adapt(x)
+    assert n.is_adapted
     assert [w.name for w in n.weights] == ["normalization/mean:0", "normalization/variance:0",
                                            "normalization/count:0"]
     assert n.count_params() == 7 and not n.trainable_weights
@@ -79,6 +81,10 @@ def test_normalization_axes_datasets_and_static_stats():
     assert n.adapt_mean.shape == (4, 5)
     np.testing.assert_allclose(n.adapt_mean.numpy(), x.mean(axis=(0, 3)), rtol=1e-5)
     np.testing.assert_allclose(n.adapt_variance.numpy(), x.var(axis=(0, 3)), rtol=1e-4)
+    if hasattr(tf, "data") and hasattr(tf.data, "Dataset"):
+        nd = layers.Normalization(axis=(1, 2))
+        nd.adapt(tf.data.Dataset.from_tensor_slices(x).batch(4))
+        np.testing.assert_allclose(nd.adapt_mean.numpy(), n.adapt_mean.numpy(), rtol=1e-5)
     n2 = layers.Normalization(axis=None)
     n2.adapt(tf.constant(x))
     assert n2.adapt_mean.shape == () and n2.count_params() == 3

@@ -761,6 +761,81 @@ class RandomWidth(_RandomResize):
     _axis = W_AXIS
 
 
+# ---- PreprocessingLayer / Normalization ----------------------------------------------------
+
+class PreprocessingLayer(Layer):
+    """Base of the preprocessing layers that learn state from data with `adapt`
+    (tf.keras 2.5's layers.experimental.preprocessing.PreprocessingLayer): subclasses
+    implement update_state(batch), reset_state() and finalize_state()."""
+
+    _is_adapted = False
+
+    @property
+    def is_adapted(self):
+        return self._is_adapted
+
+    def update_state(self, data):
+        raise NotImplementedError
+
+    def reset_state(self):
+        pass
+
+    def finalize_state(self):
+        pass
+
+    def adapt(self, data, batch_size=None, steps=None, reset_state=True):
+        """Feed `data` to update_state: a numpy array / tensor / list (split into batches of
+        `batch_size`, default 32), or any iterable of batches (tf.data.Dataset, generator);
+        `steps` limits the number of batches."""
+        from ..engine.function import current_graph
+        if current_graph() is not None:
+            raise RuntimeError("Detected a call to `PreprocessingLayer.adapt` inside a "
+                               "`tf.function`. `PreprocessingLayer.adapt is a high-level "
+                               "endpoint that manages its own `tf.function`. Please move the call "
+                               "to `PreprocessingLayer.adapt` outside of all enclosing "
+                               "`tf.function`s.")
+        self._check_adaptable()
+        if self.built and reset_state:
+            self.reset_state()
+        if isinstance(data, dict):
+            raise ValueError(f"{type(self).__name__}.adapt takes a single array, tensor or "
+                             "dataset of features, got a dict")
+        if isinstance(data, (np.ndarray, list, tuple, numbers.Number)) or \
+                isinstance(data, _core.TensorBase) or hasattr(data, "_as_tensor"):
+            arr = _as_ndarray(data)
+            if arr.ndim == 0:
+                arr = arr.reshape(1)
+            n = arr.shape[0]
+            bs = 32 if batch_size is None else int(batch_size)
+            if steps is not None:
+                n = min(n, int(steps) * bs)
+            if n == 0:
+                raise ValueError(f"{type(self).__name__}.adapt: the data is empty")
+            # the batches only change the rounding of merged statistics: merge big chunks
+            chunk = bs if batch_size is not None else max(bs, 1 << 16)
+            for i in range(0, n, chunk):
+                self.update_state(arr[i:min(i + chunk, n)])
+        else:
+            if batch_size is not None:
+                raise ValueError("The `batch_size` argument must not be specified when using a "
+                                 "dataset or a generator as input")
+            seen = 0
+            for batch in data:
+                if steps is not None and seen >= int(steps):
+                    break
+                if isinstance(batch, tuple) and len(batch) == 1:
+                    batch = batch[0]
+                self.update_state(batch)
+                seen += 1
+            if seen == 0:
+                raise ValueError(f"{type(self).__name__}.adapt: the dataset yielded no batches")
+        self.finalize_state()
+        self._is_adapted = True
+
+    def _check_adaptable(self):
+        pass
+
+
 # ---- Normalization -----------------------------------------------------------------------
 
 def _as_ndarray(x):
@@ -769,7 +844,7 @@ def _as_ndarray(x):
     return np.asarray(x)
 
 
-class Normalization(Layer):
+class Normalization(PreprocessingLayer):
     """Feature-wise normalization `(x - mean) / sqrt(variance)` (the denominator at least
     backend.epsilon()).  `axis` (int, tuple or None) names the axes that keep their own
     statistics (default -1: per feature / channel); the others are reduced.  The statistics
@@ -799,11 +874,6 @@ class Normalization(Layer):
                              f"set. Got mean: {mean} and variance: {variance}")
         self.mean_val = mean
         self.variance_val = variance
-        self._is_adapted = False
-
-    @property
-    def is_adapted(self):
-        return self._is_adapted
 
     def build(self, input_shape):
         input_shape = TensorShape(input_shape).as_list()
@@ -927,58 +997,9 @@ class Normalization(Layer):
         self.adapt_variance.assign(np.asarray(total_var, np_dtype).reshape(old_var.shape))
         self.count.assign(np.int64(total))
 
-    def finalize_state(self):
-        pass
-
-    def adapt(self, data, batch_size=None, steps=None, reset_state=True):
-        """Compute mean and variance of `data`: a numpy array / tensor / list (split into
-        batches of `batch_size`, default 32), or any iterable of batches (tf.data.Dataset,
-        generator); `steps` limits the number of batches."""
-        from ..engine.function import current_graph
-        if current_graph() is not None:
-            raise RuntimeError("Detected a call to `PreprocessingLayer.adapt` inside a "
-                               "`tf.function`. `PreprocessingLayer.adapt is a high-level "
-                               "endpoint that manages its own `tf.function`. Please move the call "
-                               "to `PreprocessingLayer.adapt` outside of all enclosing "
-                               "`tf.function`s.")
+    def _check_adaptable(self):
         if self.mean_val is not None:
             self.update_state(np.zeros((1,)))   # raises the tf.keras error
-        if self.built and reset_state:
-            self.reset_state()
-        if isinstance(data, dict):
-            raise ValueError("Normalization.adapt takes a single array, tensor or dataset of "
-                             "features, got a dict")
-        if isinstance(data, (np.ndarray, list, tuple, numbers.Number)) or \
-                isinstance(data, _core.TensorBase) or hasattr(data, "_as_tensor"):
-            arr = _as_ndarray(data)
-            if arr.ndim == 0:
-                arr = arr.reshape(1)
-            n = arr.shape[0]
-            bs = 32 if batch_size is None else int(batch_size)
-            if steps is not None:
-                n = min(n, int(steps) * bs)
-            # batches only change the rounding of the merged statistics; merge big chunks
-            chunk = bs if batch_size is not None else max(bs, 1 << 16)
-            if n == 0:
-                raise ValueError("Normalization.adapt: the data is empty")
-            for i in range(0, n, chunk):
-                self.update_state(arr[i:min(i + chunk, n)])
-        else:
-            if batch_size is not None:
-                raise ValueError("The `batch_size` argument must not be specified when using a "
-                                 "dataset or a generator as input")
-            seen = 0
-            for batch in data:
-                if steps is not None and seen >= int(steps):
-                    break
-                if isinstance(batch, tuple) and len(batch) == 1:
-                    batch = batch[0]
-                self.update_state(batch)
-                seen += 1
-            if seen == 0:
-                raise ValueError("Normalization.adapt: the dataset yielded no batches")
-        self.finalize_state()
-        self._is_adapted = True
 
     def get_config(self):
         def to_list(v):
@@ -996,7 +1017,7 @@ preprocessing = types.ModuleType(_PKG + ".experimental.preprocessing",
                                  "tf.keras 2.5's layers.experimental.preprocessing")
 for _name, _obj in dict(
         Rescaling=Rescaling, Resizing=Resizing, CenterCrop=CenterCrop,
-        Normalization=Normalization, RandomCrop=RandomCrop, RandomFlip=RandomFlip,
+        Normalization=Normalization, PreprocessingLayer=PreprocessingLayer, RandomCrop=RandomCrop, RandomFlip=RandomFlip,
         RandomRotation=RandomRotation, RandomZoom=RandomZoom,
         RandomTranslation=RandomTranslation, RandomContrast=RandomContrast,
         RandomBrightness=RandomBrightness, RandomHeight=RandomHeight,
