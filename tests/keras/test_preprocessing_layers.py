@@ -119,6 +119,17 @@ def test_normalization_in_model_fit_and_save(tmp_path):
     m.fit(x, y, epochs=2, batch_size=8, verbose=0)
     assert m.count_params() == 12 + 12 + 1 + 13
     np.testing.assert_allclose(norm.adapt_mean.numpy(), x.mean(0), rtol=1e-5)  # not trained
+    before = m.predict(x)
+    norm.adapt(x * 3 - 1)                      # the traced predict reads the new statistics
+    after = m.predict(x)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(norm(x).numpy(), (x - (x * 3 - 1).mean(0)) / (x * 3 - 1).std(0),
+                               rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="does not match"):
+        norm.adapt(np.ones((4, 5)))
+    with pytest.raises(ValueError, match="does not match"):
+        norm.adapt(np.ones((4, 12, 1)))
+    norm.adapt(x)
     path = str(tmp_path / "n.h5")
     m.save(path)
     m2 = keras.models.load_model(path)

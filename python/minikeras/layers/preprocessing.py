@@ -972,8 +972,9 @@ class Normalization(PreprocessingLayer):
         if not self.built:
             self._maybe_build(data)
         data = data.astype(np.float64, copy=False)
-        keep = [data.shape[d] for d in self._keep_axis]
-        if tuple(keep) != tuple(self._mean_and_var_shape):
+        keep = [data.shape[d] for d in self._keep_axis] \
+            if data.ndim == len(self._broadcast_shape) else None
+        if keep is None or tuple(keep) != tuple(self._mean_and_var_shape):
             raise ValueError(f"Normalization {self.name}: adapt data of shape {list(data.shape)} "
                              f"does not match the layer's kept axes {self.axis} of shape "
                              f"{list(self._mean_and_var_shape)}")
