@@ -84,7 +84,8 @@ def _nearest_axis(n_in, n_out):
 
 
 def _sep(x, My, Mx):
-    return np.einsum("yi,xj,nijc->nyxc", My, Mx, x.astype(np.float64))
+    t = np.einsum("yi,nijc->nyjc", My, x.astype(np.float64))
+    return np.einsum("xj,nyjc->nyxc", Mx, t)
 
 
 @pytest.mark.parametrize("shape,size", [((2, 5, 7, 3), (9, 4)), ((1, 112, 112, 3), (160, 160)),
@@ -262,3 +263,227 @@ def test_transform_identity_translation_dtypes():
         I.transform(img, np.zeros((3, 8), np.float32))
     with pytest.raises(ValueError, match="fill_mode"):
         I.transform(img, ident, fill_mode="mirror")
+
+
+# ------------------------------------------------------------------- the rest of tf.image
+import colorsys  # noqa: E402
+
+_RNG = np.random.default_rng(7)
+_IMG_F = _RNG.random((2, 5, 6, 3)).astype(np.float32)
+_IMG_U = (_IMG_F * 255).astype(np.uint8)
+
+
+def _both(fn_tf, fn_np, x, **kw):
+    """check the 4-D batch and its first 3-D image"""
+    for a in (x, x[0]):
+        y = fn_tf(a)
+        np.testing.assert_allclose(np.asarray(y, np.float64), fn_np(a).astype(np.float64), **kw)
+        assert y.dtype.as_numpy_dtype == fn_np(a).dtype
+
+
+@pytest.mark.parametrize("x", [_IMG_F, _IMG_U], ids=["float32", "uint8"])
+def test_flips_rot_transpose(x):
+    _both(tf.image.flip_left_right, lambda a: a[..., ::-1, :], x)
+    _both(tf.image.flip_up_down, lambda a: a[..., ::-1, :, :], x)
+    for k in range(-1, 6):
+        _both(lambda a: tf.image.rot90(a, k), lambda a: np.rot90(a, k, axes=(a.ndim - 3, a.ndim - 2)), x)
+    _both(tf.image.transpose, lambda a: np.swapaxes(a, -3, -2), x)
+    with pytest.raises(ValueError, match="flip_left_right.*3 or 4"):
+        tf.image.flip_left_right(np.zeros((3, 3), np.float32))
+
+
+def test_random_flips():
+    tf.random.set_seed(1)
+    x = np.arange(8 * 2 * 3, dtype=np.float32).reshape(8, 2, 3, 1)
+    y = np.asarray(tf.image.random_flip_left_right(x))
+    flipped = [np.array_equal(y[i], x[i, :, ::-1]) for i in range(8)]
+    kept = [np.array_equal(y[i], x[i]) for i in range(8)]
+    assert all(f or k for f, k in zip(flipped, kept)) and any(flipped) and any(kept)
+    seen = set()
+    for _ in range(20):
+        z = np.asarray(tf.image.random_flip_up_down(x[0]))
+        assert np.array_equal(z, x[0]) or np.array_equal(z, x[0, ::-1])
+        seen.add(np.array_equal(z, x[0]))
+    assert seen == {True, False}
+
+
+@pytest.mark.parametrize("x", [_IMG_F, _IMG_U], ids=["float32", "uint8"])
+def test_crop_pad(x):
+    _both(lambda a: tf.image.crop_to_bounding_box(a, 1, 2, 3, 4), lambda a: a[..., 1:4, 2:6, :], x)
+    pad = lambda a: np.pad(a, [(0, 0)] * (a.ndim - 3) + [(2, 1), (1, 3), (0, 0)])  # noqa: E731
+    _both(lambda a: tf.image.pad_to_bounding_box(a, 2, 1, 8, 10), pad, x)
+    with pytest.raises(ValueError, match="crop_to_bounding_box.*height must be >= target"):
+        tf.image.crop_to_bounding_box(x, 3, 0, 3, 2)
+    with pytest.raises(ValueError, match="pad_to_bounding_box.*width must be <= target"):
+        tf.image.pad_to_bounding_box(x, 0, 2, 5, 6)
+    # central_crop: TF's integer start = int((h - h * f) / 2)
+    _both(lambda a: tf.image.central_crop(a, 0.5), lambda a: a[..., 1:4, 1:5, :], x)
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        tf.image.central_crop(x, 0.0)
+    # crop or pad: height 5 -> 3 (crop 1 from the top), width 6 -> 9 (pad 1 left, 2 right)
+    ref = lambda a: np.pad(a[..., 1:4, :, :], [(0, 0)] * (a.ndim - 3) + [(0, 0), (1, 2), (0, 0)])  # noqa: E731
+    _both(lambda a: tf.image.resize_with_crop_or_pad(a, 3, 9), ref, x)
+
+
+def test_resize_with_pad_and_random_crop():
+    x = _IMG_F[0]                                   # 5 x 6
+    # ratio 0.6 -> 8.33 x 10 -> 8 x 10; top padding floor((10 - 8.33) / 2) = 0 (TF pads from the float size)
+    y = tf.image.resize_with_pad(x, 10, 10)
+    ref = np.pad(np.asarray(tf.image.resize(x, [8, 10])), [(0, 2), (0, 0), (0, 0)])
+    np.testing.assert_allclose(np.asarray(y), ref)
+    big = np.arange(10 * 12 * 3, dtype=np.float32).reshape(10, 12, 3)
+    for _ in range(5):
+        c = np.asarray(tf.image.random_crop(big, [4, 5, 3]))
+        i, j = int(c[0, 0, 0]) // 36, (int(c[0, 0, 0]) % 36) // 3
+        np.testing.assert_array_equal(c, big[i:i + 4, j:j + 5])
+    with pytest.raises(ValueError, match="random_crop"):
+        tf.image.random_crop(big, [11, 5, 3])
+
+
+def test_convert_image_dtype():
+    u = np.array([0, 1, 127, 128, 255], np.uint8)
+    f = tf.image.convert_image_dtype(u, tf.float32)
+    np.testing.assert_allclose(np.asarray(f), u.astype(np.float32) * np.float32(1 / 255))
+    back = tf.image.convert_image_dtype(f, tf.uint8)
+    np.testing.assert_array_equal(np.asarray(back), u)
+    over = tf.image.convert_image_dtype(np.array([-0.5, 0.5, 1.5], np.float32), tf.uint8, saturate=True)
+    np.testing.assert_array_equal(np.asarray(over), [0, 127, 255])   # 0.5 * 255.5 truncates
+    i32 = tf.image.convert_image_dtype(u, tf.int32)     # scaling up: * (2^31 // 256)
+    np.testing.assert_array_equal(np.asarray(i32), u.astype(np.int64) * (2 ** 31 // 256))
+    np.testing.assert_array_equal(np.asarray(tf.image.convert_image_dtype(i32, tf.uint8)), u)
+    assert tf.image.convert_image_dtype(f, tf.float64).dtype == tf.float64
+
+
+def _to_f(a):
+    return a if a.dtype == np.float32 else a.astype(np.float32) / np.float32(255)
+
+
+def _from_f(y, dt):
+    if dt == np.float32:
+        return y.astype(np.float32)
+    return np.clip(y * 255.5, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("x", [_IMG_F, _IMG_U], ids=["float32", "uint8"])
+def test_adjust_brightness_contrast_gamma(x):
+    _both(lambda a: tf.image.adjust_brightness(a, 0.1), lambda a: _from_f(_to_f(a) + 0.1, a.dtype), x,
+          atol=1.01)
+
+    def contrast(a):
+        f = _to_f(a).astype(np.float64)
+        m = f.mean(axis=(-3, -2), keepdims=True)
+        return _from_f((f - m) * 1.7 + m, a.dtype)
+    _both(lambda a: tf.image.adjust_contrast(a, 1.7), contrast, x, atol=1.01, rtol=1e-5)
+    _both(lambda a: tf.image.adjust_gamma(a, 0.5, 1.2), lambda a: _from_f(1.2 * _to_f(a) ** 0.5, a.dtype),
+          x, atol=1.01, rtol=1e-5)
+
+
+def _np_hsv(a, fn):
+    out = np.empty(a.shape, np.float64)
+    for idx in np.ndindex(a.shape[:-1]):
+        out[idx] = fn(*a[idx].astype(np.float64))
+    return out
+
+
+def test_rgb_hsv_roundtrip():
+    for dt in (np.float32, np.float64):
+        x = _IMG_F.astype(dt)
+        h = tf.image.rgb_to_hsv(x)
+        assert h.dtype.as_numpy_dtype == dt
+        np.testing.assert_allclose(np.asarray(h), _np_hsv(x, colorsys.rgb_to_hsv), atol=1e-5)
+        np.testing.assert_allclose(np.asarray(tf.image.hsv_to_rgb(h)), x, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(tf.image.hsv_to_rgb(np.asarray(h))),
+                                   _np_hsv(np.asarray(h), colorsys.hsv_to_rgb), atol=1e-5)
+    gray = np.full((2, 2, 3), 0.4, np.float32)      # range 0: hue 0, saturation 0
+    np.testing.assert_allclose(np.asarray(tf.image.rgb_to_hsv(gray))[0, 0], [0, 0, 0.4], atol=1e-7)
+    with pytest.raises(ValueError, match="rgb_to_hsv.*3 channels"):
+        tf.image.rgb_to_hsv(np.zeros((2, 2, 4), np.float32))
+    with pytest.raises(ValueError, match="rgb_to_hsv.*float"):
+        tf.image.rgb_to_hsv(_IMG_U)
+
+
+@pytest.mark.parametrize("x", [_IMG_F, _IMG_U], ids=["float32", "uint8"])
+def test_adjust_saturation_hue(x):
+    def sat(a):
+        def f(r, g, b):
+            h, s, v = colorsys.rgb_to_hsv(r, g, b)
+            return colorsys.hsv_to_rgb(h, min(max(s * 1.6, 0), 1), v)
+        return _from_f(_np_hsv(_to_f(a), f), a.dtype)
+
+    def hue(a):
+        def f(r, g, b):
+            h, s, v = colorsys.rgb_to_hsv(r, g, b)
+            return colorsys.hsv_to_rgb((h + 0.3) % 1.0, s, v)
+        return _from_f(_np_hsv(_to_f(a), f), a.dtype)
+    _both(lambda a: tf.image.adjust_saturation(a, 1.6), sat, x, atol=1.01 if x.dtype == np.uint8 else 1e-5)
+    _both(lambda a: tf.image.adjust_hue(a, 0.3), hue, x, atol=1.01 if x.dtype == np.uint8 else 1e-5)
+    with pytest.raises(ValueError, match="adjust_hue"):
+        tf.image.adjust_hue(x, 1.5)
+
+
+def test_random_colour_ops():
+    tf.random.set_seed(3)
+    x = _IMG_F
+    for fn in (lambda a: tf.image.random_brightness(a, 0.2),
+               lambda a: tf.image.random_contrast(a, 0.5, 1.5),
+               lambda a: tf.image.random_saturation(a, 0.5, 1.5),
+               lambda a: tf.image.random_hue(a, 0.2)):
+        y = fn(x)
+        assert y.shape == x.shape and y.dtype == tf.float32
+        assert not np.allclose(np.asarray(y), x)
+    d = np.asarray(tf.image.random_brightness(x, 0.2)) - x
+    assert np.allclose(d, d.flat[0], atol=1e-6) and abs(d.flat[0]) <= 0.2
+    with pytest.raises(ValueError, match="non-negative"):
+        tf.image.random_brightness(x, -1)
+    with pytest.raises(ValueError, match="upper must be > lower"):
+        tf.image.random_contrast(x, 1.0, 0.5)
+    with pytest.raises(ValueError, match="<= 0.5"):
+        tf.image.random_hue(x, 0.6)
+
+
+@pytest.mark.parametrize("x", [_IMG_F, _IMG_U], ids=["float32", "uint8"])
+def test_grayscale_yuv(x):
+    def gray(a):
+        g = np.tensordot(_to_f(a), np.array([0.2989, 0.5870, 0.1140], np.float32), [[-1], [-1]])[..., None]
+        return _from_f(g, a.dtype) if a.dtype == np.float32 else (g * 255.5).astype(np.uint8)
+    _both(tf.image.rgb_to_grayscale, gray, x, atol=1.01 if x.dtype == np.uint8 else 1e-6)
+    g = np.asarray(tf.image.rgb_to_grayscale(x))
+    _both(tf.image.grayscale_to_rgb, lambda a: np.repeat(a, 3, axis=-1), g)
+    if x.dtype == np.float32:
+        yuv = tf.image.rgb_to_yuv(x)
+        np.testing.assert_allclose(np.asarray(yuv)[..., 0], gray(x)[..., 0], atol=2e-4)
+        np.testing.assert_allclose(np.asarray(tf.image.yuv_to_rgb(yuv)), x, atol=1e-5)
+
+
+def test_standardization_total_variation_gradients():
+    x = _IMG_U
+    y = np.asarray(tf.image.per_image_standardization(x))
+    f = x.astype(np.float64)
+    m = f.mean(axis=(1, 2, 3), keepdims=True)
+    s = np.maximum(f.std(axis=(1, 2, 3), keepdims=True), 1 / np.sqrt(5 * 6 * 3))
+    np.testing.assert_allclose(y, (f - m) / s, rtol=1e-4, atol=1e-5)
+    flat = np.asarray(tf.image.per_image_standardization(np.ones((4, 4, 1), np.float32)))
+    np.testing.assert_array_equal(flat, 0)
+    a = _IMG_F.astype(np.float64)
+    tv = np.abs(np.diff(a, axis=1)).sum(axis=(1, 2, 3)) + np.abs(np.diff(a, axis=2)).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(np.asarray(tf.image.total_variation(_IMG_F)), tv, rtol=1e-5)
+    np.testing.assert_allclose(float(tf.image.total_variation(_IMG_F[0])), tv[0], rtol=1e-5)
+    dy, dx = tf.image.image_gradients(_IMG_F)
+    rdy = np.zeros_like(_IMG_F); rdy[:, :-1] = np.diff(_IMG_F, axis=1)
+    rdx = np.zeros_like(_IMG_F); rdx[:, :, :-1] = np.diff(_IMG_F, axis=2)
+    np.testing.assert_allclose(np.asarray(dy), rdy, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(dx), rdx, atol=1e-6)
+    with pytest.raises(ValueError, match="image_gradients"):
+        tf.image.image_gradients(_IMG_F[0])
+
+
+def test_composed_gradients():
+    a = _IMG_F[:, :3, :4].astype(np.float64)
+    # adjust_contrast computes in float32 (TF's rule for float64 images): check d sum / dx = 1
+    v = tf.Variable(_IMG_F)
+    with tf.GradientTape() as tape:
+        s = tf.reduce_sum(tf.image.adjust_contrast(v, 1.7))
+    np.testing.assert_allclose(np.asarray(tape.gradient(s, v)), 1.0, rtol=1e-5)
+    check_grad(lambda t: tf.image.central_crop(tf.image.flip_left_right(t), 0.5), [a])
+    check_grad(lambda t: tf.image.rot90(tf.image.pad_to_bounding_box(t, 1, 0, 4, 5), 1), [a])
+    check_grad(lambda t: tf.image.total_variation(t), [a + np.arange(a.size).reshape(a.shape)])
