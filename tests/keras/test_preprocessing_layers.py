@@ -191,6 +191,12 @@ def test_random_contrast_numbers():
     mean = x.mean(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(y, (x - mean) * f + mean, rtol=1e-4, atol=1e-3)
     assert c(x[0], training=True).shape == (6, 8, 3)
+    if hasattr(tf, "image") and hasattr(tf.image, "adjust_contrast"):
+        u8 = x.astype(np.uint8)
+        f = 0.7 + _draws([]) * (1.6 - 0.7)
+        y = c(u8, training=True)
+        assert y.dtype == tf.uint8
+        np.testing.assert_array_equal(y.numpy(), tf.image.adjust_contrast(u8, f).numpy())
     with pytest.raises(ValueError):
         P.RandomContrast(-0.1)
     with pytest.raises(ValueError):
