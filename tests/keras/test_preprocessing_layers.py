@@ -245,10 +245,12 @@ def test_random_crop_training_window():
 @needs_image
 def test_random_crop_inference_resize_then_center_crop():
     x = _images(2, 12, 8)
-    y = P.RandomCrop(4, 4)(x, training=False).numpy()          # h/w > 1: resize to (6, 4), crop rows 1:5
+    # h/w > 1: resize to (6, 4), crop rows 1:5
+    y = P.RandomCrop(4, 4)(x, training=False).numpy()
     ref = tf.image.resize(x, [6, 4]).numpy()[:, 1:5]
     np.testing.assert_allclose(y, ref, rtol=1e-6)
-    y = P.RandomCrop(3, 3)(x[:, :6, :], training=False).numpy()  # 6x8: resize to (3, 4), crop cols 0:3
+    # 6x8: resize to (3, 4), crop cols 0:3
+    y = P.RandomCrop(3, 3)(x[:, :6, :], training=False).numpy()
     ref = tf.image.resize(x[:, :6], [3, 4]).numpy()[:, :, 0:3]
     np.testing.assert_allclose(y, ref, rtol=1e-6)
     # non-square target: 10x10 -> 4x8 resizes to 8x8 (h/w 1 > 4/8), rows 2:6

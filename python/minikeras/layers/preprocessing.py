@@ -8,10 +8,10 @@ The Random* layers act only when training: `fit` and `training=True` apply them;
 `evaluate` and `training=False` return the inputs unchanged (RandomCrop: resized to the
 shorter side and centre-cropped).  As in tf.keras 2.5, their `call` defaults to
 `training=True`: a bare call with no `training` anywhere (`layer(x)`, or a Sequential of them
-called as `model(x)`) augments, as TensorFlow's data-augmentation tutorial relies on.  The random draws use the framework's random
-ops (`tf.random.uniform`, with the layer's `seed` as the op seed), so they are recorded into
-the traced train step of `fit` and give new values at every step; `tf.random.set_seed`
-makes them repeatable.  Images are (height, width, channels) or (batch, height, width,
+called as `model(x)`) augments, as TensorFlow's data-augmentation tutorial relies on.
+The random draws use the framework's random ops (`tf.random.uniform`, with the layer's
+`seed` as the op seed), so they are recorded into the traced train step of `fit` and give
+new values at every step; `tf.random.set_seed` makes them repeatable.  Images are (height, width, channels) or (batch, height, width,
 channels); the random transforms draw one value per image, except RandomCrop, RandomContrast,
 RandomHeight and RandomWidth, which (as tf.keras 2.5) draw one value per batch."""
 import numbers
@@ -140,7 +140,8 @@ def get_rotation_matrix(angles, image_height, image_width, name=None):
     cos, sin = C["cos"](angles), C["sin"](angles)
     w1, h1 = float(image_width) - 1.0, float(image_height) - 1.0
     f = _F32._id
-    # x_offset = ((w-1) - (cos*(w-1) - sin*(h-1))) / 2 ; y_offset = ((h-1) - (sin*(w-1) + cos*(h-1))) / 2
+    # x_offset = ((w-1) - (cos*(w-1) - sin*(h-1))) / 2
+    # y_offset = ((h-1) - (sin*(w-1) + cos*(h-1))) / 2
     x_off = C["multiply"](C["subtract"](_s(w1, f), C["subtract"](C["multiply"](cos, _s(w1, f)),
                                                                  C["multiply"](sin, _s(h1, f)))),
                           _s(0.5, f))
@@ -511,7 +512,8 @@ class RandomTranslation(_RandomTransform):
             raise ValueError("`height_factor` cannot have upper bound less than lower bound, "
                              f"got {height_factor}")
         if abs(self.height_lower) > 1. or abs(self.height_upper) > 1.:
-            raise ValueError(f"`height_factor` must have values between [-1, 1], got {height_factor}")
+            raise ValueError("`height_factor` must have values between [-1, 1], "
+                             f"got {height_factor}")
         self.width_factor = width_factor
         self.width_lower, self.width_upper = _factor_bounds(width_factor, "width_factor")
         if self.width_upper < self.width_lower:
@@ -547,7 +549,8 @@ class RandomZoom(_RandomTransform):
         self.height_factor = height_factor
         self.height_lower, self.height_upper = _factor_bounds(height_factor, "height_factor")
         if abs(self.height_lower) > 1. or abs(self.height_upper) > 1.:
-            raise ValueError(f"`height_factor` must have values between [-1, 1], got {height_factor}")
+            raise ValueError("`height_factor` must have values between [-1, 1], "
+                             f"got {height_factor}")
         self.width_factor = width_factor
         if width_factor is not None:
             self.width_lower, self.width_upper = _factor_bounds(width_factor, "width_factor")
@@ -602,7 +605,8 @@ class RandomContrast(Layer):
         else:
             self.lower = self.upper = factor
         if self.lower < 0. or self.upper < 0. or self.lower > 1.:
-            raise ValueError(f"Factor cannot have negative values or greater than 1.0, got {factor}")
+            raise ValueError("Factor cannot have negative values or greater than 1.0, "
+                             f"got {factor}")
         self.seed = seed
         super().__init__(name=name, **kwargs)
 
@@ -719,7 +723,8 @@ class _RandomResize(Layer):
         setattr(self, f"{what}_upper", upper)
         self._lower, self._upper = lower, upper
         if upper < lower:
-            raise ValueError(f"`factor` cannot have upper bound less than lower bound, got {factor}")
+            raise ValueError("`factor` cannot have upper bound less than lower bound, "
+                             f"got {factor}")
         if lower < -1. or upper < -1.:
             raise ValueError(f"`factor` must have values larger than -1, got {factor}")
         self.interpolation = interpolation
@@ -938,7 +943,8 @@ class Normalization(PreprocessingLayer):
         dt = inputs._dtype_id
         if self.mean_val is not None:
             return C["divide"](C["subtract"](inputs, self._mean_t), self._denom_t)
-        mean = _cast_like(C["reshape"](self.adapt_mean._value, ints=tuple(self._broadcast_shape)), dt)
+        mean = _cast_like(C["reshape"](self.adapt_mean._value,
+                                       ints=tuple(self._broadcast_shape)), dt)
         var = _cast_like(C["reshape"](self.adapt_variance._value,
                                       ints=tuple(self._broadcast_shape)), dt)
         denom = C["maximum"](C["sqrt"](var), _s(backend.epsilon(), dt))
@@ -1018,7 +1024,8 @@ preprocessing = types.ModuleType(_PKG + ".experimental.preprocessing",
                                  "tf.keras 2.5's layers.experimental.preprocessing")
 for _name, _obj in dict(
         Rescaling=Rescaling, Resizing=Resizing, CenterCrop=CenterCrop,
-        Normalization=Normalization, PreprocessingLayer=PreprocessingLayer, RandomCrop=RandomCrop, RandomFlip=RandomFlip,
+        Normalization=Normalization, PreprocessingLayer=PreprocessingLayer,
+        RandomCrop=RandomCrop, RandomFlip=RandomFlip,
         RandomRotation=RandomRotation, RandomZoom=RandomZoom,
         RandomTranslation=RandomTranslation, RandomContrast=RandomContrast,
         RandomBrightness=RandomBrightness, RandomHeight=RandomHeight,
