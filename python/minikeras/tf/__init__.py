@@ -42,3 +42,7 @@ from ..engine.dtypes import string  # noqa: E402,F401
 from ..engine.pyfunc import numpy_function, py_function  # noqa: E402,F401
 from . import io, strings  # noqa: E402,F401
 from .strings import as_string  # noqa: E402,F401
+
+# tf.image (imageops)
+from . import image  # noqa: E402,F401
+_symbolic.wrap_namespace(image, "tf.image")
