@@ -80,8 +80,8 @@ class StringTensor:
         return a[()] if a.ndim == 0 else a.copy()
 
     def __array__(self, dtype=None, copy=None):
-        a = self._a
-        return a if dtype is None else a.astype(dtype)
+        a = self._a if dtype is None else self._a.astype(dtype)
+        return a.copy() if copy and a is self._a else a
 
     def _numpy_text(self, is_repr=False):
         a = self.numpy()
@@ -240,7 +240,10 @@ def _operand(other, op):
         except (TypeError, ValueError):
             pass
     if isinstance(other, _core.TensorBase) or isinstance(other, (numbers.Number, np.ndarray)):
-        raise TypeError(f"Cannot convert {other!r} to EagerTensor of dtype string")
+        kind = other.dtype.name if isinstance(other, _core.TensorBase) else \
+            ("int32" if isinstance(other, numbers.Integral) else "float32")
+        raise _Err(f"cannot compute AddV2 as input #1(zero-based) was expected to be a string "
+                   f"tensor but is a {kind} tensor [Op:AddV2]")
     return None
 
 
@@ -249,7 +252,7 @@ def _compare(x, other, eq):
         return not eq
     try:
         o = _operand(other, "equal")
-    except TypeError:
+    except (TypeError, ValueError):
         o = None
     if o is None:
         return not eq

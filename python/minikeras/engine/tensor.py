@@ -302,7 +302,11 @@ def _c_converter(obj, hint):
             return convert_to_tensor(obj, dtype=_dt.ALL[hint])
         except (TypeError, ValueError):
             pass
-    return convert_to_tensor(obj)
+    t = convert_to_tensor(obj)
+    if _strings.is_string_tensor(t):     # a string operand of a numeric op
+        raise TypeError(f"Cannot convert {obj!r} to EagerTensor of dtype "
+                        f"{_dt.ALL[hint].name if hint >= 0 else 'numeric'}")
+    return t
 
 
 _core.set_converter(_c_converter)

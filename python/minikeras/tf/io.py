@@ -5,7 +5,6 @@ tf.function / Dataset.map function using them runs eagerly (file reads and decod
 the GIL, so map's worker threads still run them in parallel)."""
 import glob as _glob
 import os as _os
-import shutil as _shutil
 
 import numpy as np
 
@@ -110,7 +109,8 @@ class _GFileModule:
         p = self._p(path)
         if not _os.path.exists(p):
             raise _errors.NotFoundError(f"{p}; No such file or directory")
-        _shutil.rmtree(p)
+        import shutil
+        shutil.rmtree(p)
 
     def rename(self, src, dst, overwrite=False):
         s, d = self._p(src), self._p(dst)
@@ -122,7 +122,8 @@ class _GFileModule:
         s, d = self._p(src), self._p(dst)
         if _os.path.exists(d) and not overwrite:
             raise FileExistsError(f"{d}; File already exists")
-        _shutil.copyfile(s, d)
+        import shutil
+        shutil.copyfile(s, d)
 
     def stat(self, path):
         return _os.stat(self._p(path))

@@ -117,13 +117,19 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
     else:
         fmt += "d"
         conv = int
+    fmt_nonfinite = fmt.replace("0", "", 1) if is_float and "0" in fill else fmt
+
+    def one(v):
+        v = conv(v)
+        f = fmt if not is_float or v - v == 0 else fmt_nonfinite   # printf pads inf/nan with spaces
+        return (f % v).encode("utf-8", "surrogateescape")
+
     if np.ndim(a) == 0:
-        return _wrap((fmt % conv(a.item() if isinstance(a, np.generic) else a[()] if
-                                 isinstance(a, np.ndarray) else a)).encode("utf-8", "surrogateescape"))
+        return _wrap(one(a.item() if isinstance(a, np.generic) else a[()] if
+                         isinstance(a, np.ndarray) else a))
     out = np.empty(a.shape, dtype=object)
     if a.size:
-        out.reshape(-1)[:] = [(fmt % conv(v)).encode("utf-8", "surrogateescape")
-                              for v in a.reshape(-1).tolist()]
+        out.reshape(-1)[:] = [one(v) for v in a.reshape(-1).tolist()]
     return StringTensor(out)
 
 
@@ -341,7 +347,7 @@ def _tensor_text(x, summarize):
     if type(x) is StringTensor:
         a = x._a
         if a.ndim == 0:
-            return a[()].decode("utf-8", "replace")
+            return '"' + a[()].decode("utf-8", "replace") + '"'     # as TF: s="q"
         return str(np.vectorize(lambda b: '"' + b.decode("utf-8", "replace") + '"',
                                 otypes=[object])(a)).replace("'", "")
     if isinstance(x, _core.TensorBase) or hasattr(x, "_as_tensor"):

@@ -15,7 +15,7 @@ Differences from TensorFlow's values:
   fancy_upscaling=False gives IFAST without fancy upsampling, exactly TF's
   (dct_method '' / 'INTEGER_FAST', fancy_upscaling=False).
 - channels=1 from a colour JPEG is libjpeg's own grayscale output (the Y plane), as TF's.
-- PNG colour -> gray uses libpng's fixed-point 0.299/0.587/0.114 formula, as TF's."""
+- PNG colour -> gray uses libpng's fixed-point 0.299/0.587 formula, as TF's (identical)."""
 import io as _io
 
 import numpy as np
@@ -59,11 +59,13 @@ def _format(data):
 
 
 def _gray_601(rgb):
-    """libpng's rgb_to_gray(0.299, 0.587) in fixed point on uint8 [.., 3] data."""
+    """libpng's png_set_rgb_to_gray(0.299, 0.587) on [.., 3] data, as TF's PNG decoder:
+    coefficients 29900 * 32768 // 100000 = 9797 and 19234, blue 32768 - both; the sum is
+    truncated (libpng's "historical approach"), gray pixels pass unchanged."""
     r = rgb[..., 0].astype(np.uint32)
     g = rgb[..., 1].astype(np.uint32)
     b = rgb[..., 2].astype(np.uint32)
-    return ((9798 * r + 19235 * g + 3735 * b + 16384) >> 15).astype(rgb.dtype)
+    return ((9797 * r + 19234 * g + 3737 * b) >> 15).astype(rgb.dtype)
 
 
 def _to_tensor(a):
@@ -244,6 +246,9 @@ def _decode(contents, channels, op, kind, ratio=1, fancy=True, dct_method="", dt
     if fmt == "BMP" and kind not in ("image", "bmp"):
         raise _Err(f"{op}: Trying to decode BMP format using a wrong op. Use `decode_bmp` or "
                    f"`decode_image` instead. Op used: {op}")
+    if kind == "bmp" and fmt != "BMP":
+        raise _Err(f"{op}: Trying to decode {fmt} format using DecodeBmp op. Use "
+                   f"`decode_{fmt.lower()}` or `decode_image` instead.")
     if fmt == "JPEG":
         if channels == 4:
             raise _Err(f"{op}: JPEG does not support 4 channels")
@@ -252,7 +257,7 @@ def _decode(contents, channels, op, kind, ratio=1, fancy=True, dct_method="", dt
     elif fmt == "GIF":
         if channels not in (0, 3):
             raise _Err(f"{op}: channels must be 0 or 3 for GIF, got {channels}")
-        frames = _pil_generic(data, 3, dtype != _dt.uint8, op, fmt, frames=True)
+        frames = _pil_generic(data, 3, False, op, fmt, frames=True)
         if kind in ("jpeg", "png") and len(frames) != 1:
             raise _Err(f"{op}: Got {len(frames)} frames, but animated gifs can only be decoded "
                        f"by tf.io.decode_gif or tf.io.decode_image")
@@ -260,7 +265,7 @@ def _decode(contents, channels, op, kind, ratio=1, fancy=True, dct_method="", dt
             a = np.stack(frames)
         else:
             a = frames[0]
-        bits16 = dtype != _dt.uint8
+        bits16 = False
     else:
         bits16 = dtype != _dt.uint8 and fmt == "PNG"
         a = _pil_generic(data, channels, bits16, op, fmt)
