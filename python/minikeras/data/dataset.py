@@ -793,6 +793,9 @@ class MapDataset(_UnaryDataset):
         return _parallel_map(fn, self._input._make_iter(), self._parallel)
 
 
+_INLINE_COST = 1e-5     # seconds per element under which a parallel map runs inline
+
+
 def _run_chunk(fn, chunk):
     return [fn.timed(e) for e in chunk]
 
@@ -811,10 +814,16 @@ def _parallel_map(fn, it, workers):
     pending = collections.deque()
     ahead = 2 * workers
     exhausted = False
+    inline = False
     try:
         while True:
-            while not exhausted and len(pending) < ahead:
-                cost = fn.cost
+            cost = fn.cost
+            if cost is not None and cost < _INLINE_COST:
+                # a tiny function (x * 2): handing elements to threads costs more than it
+                # saves (the GIL is held for most of it): drain the chunks in flight, then
+                # run the rest inline
+                inline = True
+            while not inline and not exhausted and len(pending) < ahead:
                 size = 1 if cost is None else int(min(64, max(1, 5e-4 / max(cost, 1e-7))))
                 chunk = list(itertools.islice(it, size))
                 if not chunk:
@@ -822,6 +831,9 @@ def _parallel_map(fn, it, workers):
                     break
                 pending.append(pool.submit(_run_chunk, fn, chunk))
             if not pending:
+                if inline and not exhausted:
+                    for e in it:
+                        yield fn(e)
                 return
             yield from pending.popleft().result()
     finally:
