@@ -194,7 +194,10 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
     pdt = xc._dtype_id
 
     def _p(v, what):
-        v = _t(v) if isinstance(v, _core.TensorBase) else convert_to_tensor(np.asarray(v, dtype=_dt.ALL[pdt].name))
+        if isinstance(v, (_core.TensorBase, np.ndarray)):
+            v = _t(v)
+        else:   # Python lists / scalars take x's dtype
+            v = convert_to_tensor(np.asarray(v, dtype=_dt.ALL[pdt].name))
         if v._dtype_id != pdt:
             raise TypeError(f"fused_batch_norm: {what} must be {_dt.ALL[pdt].name}, got {v.dtype.name}")
         return v
