@@ -48,3 +48,18 @@ __all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
 from .preprocessing import Rescaling, experimental  # noqa: E402
 
 __all__ += ["Rescaling", "experimental"]
+
+# poolnorm: pooling and reshaping layers (issue 5)
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: E402
+                      GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                      GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .reshaping import (Cropping1D, Cropping2D, SpatialDropout1D, SpatialDropout2D,  # noqa: E402
+                        UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+
+__all__ += ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
+            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
+            "GlobalAveragePooling2D", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
+            "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+            "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D",
+            "UpSampling2D", "SpatialDropout1D", "SpatialDropout2D"]
