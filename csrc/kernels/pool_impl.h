@@ -91,6 +91,9 @@ static int FN(max_bwd)(const pool_geom *g, const T *x, const T *dy, T *dx) {
         return 0;
     }
     int by_row = g->sh >= g->kh;
+    /* non-overlapping windows without padding, every one inside the input */
+    int tiling = g->sh == g->kh && g->sw == g->kw && g->ph == 0 && g->pw == 0 &&
+                 OH * g->sh <= H && OW * g->sw <= W;
     int64_t tasks = by_row ? N * OH : N;
     int fail = 0;
     #pragma omp parallel if (tasks > 1 && N * img >= MK_PAR_MIN)
@@ -108,6 +111,29 @@ static int FN(max_bwd)(const pool_geom *g, const T *x, const T *dy, T *dx) {
             int64_t oa = by_row ? t % OH : 0, ob = by_row ? oa + 1 : OH;
             const T *xi = x + n * img;
             T *dxi = dx + n * img;
+            if (tiling) {
+                /* windows tile the input: every window element is written below; zero only
+                 * the rows/cols no window covers */
+                int64_t wy0 = oa * g->sh, wy1 = wy0 + g->kh, r1 = oa == OH - 1 ? H : wy1;
+                if (r1 > wy1) memset(dxi + wy1 * W * C, 0, (r1 - wy1) * W * C * sizeof(T));
+                int64_t cx = OW * g->sw;
+                if (cx < W)
+                    for (int64_t iy = wy0; iy < wy1; iy++)
+                        memset(dxi + (iy * W + cx) * C, 0, (W - cx) * C * sizeof(T));
+                for (int64_t ox = 0; ox < OW; ox++) {
+                    int64_t ws;
+                    FN(win_max)(xi, g, oa, ox, best, idx, &ws);
+                    const T *d = dy + ((n * OH + oa) * OW + ox) * C;
+                    for (int64_t ky = 0; ky < g->kh; ky++)
+                        for (int64_t kx = 0; kx < g->kw; kx++) {
+                            int32_t off = (int32_t)((ky * W + kx) * C);
+                            T *o = dxi + ws + off;
+                            #pragma omp simd
+                            for (int64_t c = 0; c < C; c++) o[c] = idx[c] == off ? d[c] : (T)0;
+                        }
+                }
+                continue;
+            }
             if (by_row) {
                 int64_t r0 = oa == 0 ? 0 : oa * g->sh - g->ph;
                 int64_t r1 = oa == OH - 1 ? H : (oa + 1) * g->sh - g->ph;
