@@ -49,6 +49,16 @@ from .preprocessing import Rescaling, experimental  # noqa: E402
 
 __all__ += ["Rescaling", "experimental"]
 
+# prelayers (issue 5): tf.keras 2.5 preprocessing layers (also under experimental.preprocessing)
+from .preprocessing import (CenterCrop, Normalization, RandomBrightness,  # noqa: E402
+                            RandomContrast, RandomCrop, RandomFlip, RandomHeight,
+                            RandomRotation, RandomTranslation, RandomWidth, RandomZoom,
+                            Resizing)
+
+__all__ += ["Resizing", "CenterCrop", "Normalization", "RandomCrop", "RandomFlip",
+            "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+            "RandomBrightness", "RandomHeight", "RandomWidth"]
+
 # poolnorm: pooling and reshaping layers (issue 5)
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: E402
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
