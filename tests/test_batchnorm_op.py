@@ -189,3 +189,14 @@ def test_layer_fused_in_tf_function():
     np.testing.assert_allclose(bn.moving_mean.numpy(), 0.01 * mu, rtol=1e-5, atol=1e-7)
     step(tf.constant(x))
     np.testing.assert_allclose(bn.moving_mean.numpy(), 0.01 * mu + 0.99 * 0.01 * mu, rtol=1e-5, atol=1e-7)
+
+
+def test_fused_large_offset_precision():
+    # one-pass shifted sums: a channel far from zero keeps its variance exact
+    x = (rng.normal(size=(16, 8, 8, 4)) + np.array([1e3, -5e3, 0.0, 1e4])).astype(np.float32)
+    s, o = np.ones(4, np.float32), np.zeros(4, np.float32)
+    y, m, v = tf.nn.fused_batch_norm(x, s, o)
+    yr, mr, vr = np_bn(x, s, o, 1e-3)
+    np.testing.assert_allclose(np.asarray(m), mr, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(v), vr, rtol=2e-3)
+    np.testing.assert_allclose(np.asarray(y), yr, atol=2e-3)

@@ -6,7 +6,8 @@
  *   the batch mean and the biased batch variance; batch_var is the unbiased variance
  *   var * M / (M - 1) (M > 1; TF's FusedBatchNormV3 returns it for the moving averages);
  *   saved_mean = batch mean, saved_inv_std = rsqrt(biased var + eps) (for the backward op).
- *   f[0] = epsilon.  The variance is a compensated two-pass sum in double.
+ *   f[0] = epsilon.  Mean and variance come from one pass of sums shifted by the first row
+ *   (blocks of 64 rows in T, then double).
  * fused_batch_norm_inference(x, scale, offset, mean, variance) -> y; f[0] = epsilon.
  * fused_batch_norm_grad(dy, x, scale, mean, inv_std) -> (dx, dscale, doffset);
  *   i[0] = 1: training mode (mean/inv_std are the saved batch statistics):
@@ -116,10 +117,15 @@ static int k_bn_train(mk_call *c) {
     double *mean = w, *s1 = w + C, *s2 = w + 2 * C, *sc = w + 3 * C, *of = w + 4 * C, *A = w + 5 * C,
            *B = w + 6 * C, *tmp = w + 7 * C;
     int rc = 0;
+    /* one pass of shifted sums (shift = the first row, so the sums stay small whatever the
+     * channel's offset): mean = k + s1 / M, var = (s2 - s1^2 / M) / M */
     for (int64_t i = 0; i < C; i++) tmp[i] = 0;
-    if (COLSUMS(dt, mk_data(x), NULL, tmp, s1, NULL) < 0) { rc = -1; goto out; }
-    for (int64_t i = 0; i < C; i++) mean[i] = M ? s1[i] / M : NAN;
-    if (COLSUMS(dt, mk_data(x), NULL, mean, s1, s2) < 0) { rc = -1; goto out; }
+    if (M > 0) {
+        if (dt == MK_F32) { const float *p = mk_data(x); for (int64_t i = 0; i < C; i++) tmp[i] = p[i]; }
+        else { const double *p = mk_data(x); for (int64_t i = 0; i < C; i++) tmp[i] = p[i]; }
+    }
+    if (COLSUMS(dt, mk_data(x), NULL, tmp, s1, s2) < 0) { rc = -1; goto out; }
+    for (int64_t i = 0; i < C; i++) mean[i] = M ? tmp[i] + s1[i] / M : NAN;
     rd(c->in[1], sc, C);
     rd(c->in[2], of, C);
     for (int64_t i = 0; i < C; i++) {
