@@ -118,8 +118,8 @@ def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  #
     return _pool1d("max_pool2d", input, ksize, strides, padding, data_format, "MaxPool")
 
 
-def avg_pool1d(value, ksize, strides, padding, data_format="NWC", name=None):
-    return _pool1d("avg_pool2d", value, ksize, strides, padding, data_format, "AvgPool")
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    return _pool1d("avg_pool2d", input, ksize, strides, padding, data_format, "AvgPool")
 
 
 def _nd(kind, input, ksize, strides, padding, data_format, fn):  # noqa: A002
