@@ -417,8 +417,11 @@ def test_adjust_saturation_hue(x):
         return _from_f(_np_hsv(_to_f(a), f), a.dtype)
     _both(lambda a: tf.image.adjust_saturation(a, 1.6), sat, x, atol=1.01 if x.dtype == np.uint8 else 1e-5)
     _both(lambda a: tf.image.adjust_hue(a, 0.3), hue, x, atol=1.01 if x.dtype == np.uint8 else 1e-5)
-    with pytest.raises(ValueError, match="adjust_hue"):
-        tf.image.adjust_hue(x, 1.5)
+    _both(lambda a: tf.image.adjust_hue(a, 1.3), hue, x, atol=1.01 if x.dtype == np.uint8 else 1e-5)
+    with pytest.raises(ValueError, match="adjust_hue.*3-D"):
+        tf.image.adjust_hue(x[0, 0], 0.1)
+    with pytest.raises(ValueError, match="adjust_saturation.*3 channels"):
+        tf.image.adjust_saturation(x[..., :2], 0.1)
 
 
 def test_random_colour_ops():
@@ -462,6 +465,11 @@ def test_standardization_total_variation_gradients():
     m = f.mean(axis=(1, 2, 3), keepdims=True)
     s = np.maximum(f.std(axis=(1, 2, 3), keepdims=True), 1 / np.sqrt(5 * 6 * 3))
     np.testing.assert_allclose(y, (f - m) / s, rtol=1e-4, atol=1e-5)
+    # TF's docstring example
+    doc = tf.image.per_image_standardization(np.arange(1, 13, dtype=np.int32).reshape(2, 2, 3))
+    assert doc.dtype == tf.float32
+    np.testing.assert_allclose(np.asarray(doc)[0], [[-1.593255, -1.3035723, -1.0138896],
+                                                    [-0.7242068, -0.4345241, -0.14484136]], rtol=1e-6)
     flat = np.asarray(tf.image.per_image_standardization(np.ones((4, 4, 1), np.float32)))
     np.testing.assert_array_equal(flat, 0)
     a = _IMG_F.astype(np.float64)
@@ -487,3 +495,17 @@ def test_composed_gradients():
     check_grad(lambda t: tf.image.central_crop(tf.image.flip_left_right(t), 0.5), [a])
     check_grad(lambda t: tf.image.rot90(tf.image.pad_to_bounding_box(t, 1, 0, 4, 5), 1), [a])
     check_grad(lambda t: tf.image.total_variation(t), [a + np.arange(a.size).reshape(a.shape)])
+
+
+def test_random_ops_traced_in_tf_function():
+    x = tf.constant(_IMG_F)
+    for fn, shape in ((lambda a: tf.image.random_flip_left_right(a), (2, 5, 6, 3)),
+                      (lambda a: tf.image.random_crop(a, [2, 3, 4, 3]), (2, 3, 4, 3)),
+                      (lambda a: tf.image.random_brightness(a, 0.2), (2, 5, 6, 3)),
+                      (lambda a: tf.image.random_contrast(a, 0.5, 1.5), (2, 5, 6, 3)),
+                      (lambda a: tf.image.random_saturation(a, 0.5, 1.5), (2, 5, 6, 3)),
+                      (lambda a: tf.image.random_hue(a, 0.2), (2, 5, 6, 3))):
+        g = tf.function(fn)
+        outs = [np.asarray(g(x)) for _ in range(4)]
+        assert outs[0].shape == shape
+        assert any(not np.array_equal(outs[0], o) for o in outs[1:])   # new draws on each call

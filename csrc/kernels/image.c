@@ -28,8 +28,9 @@
  *   3 nearest), f[0] = fill_value.  Inputs images [N,H,W,C] (any dtype), transforms
  *   float32 [N,8] or [1,8] mapping output (x,y) to input coordinates.
  * rgb_to_hsv / hsv_to_rgb: float [...,3] -> same (TF's colorspace_op formulas).
- * adjust_hsv attrs: f[0] = hue delta, f[1] = saturation factor, f[2] = value factor;
- *   float [...,3] RGB -> RGB (TF's adjust_hue / adjust_saturation). */
+ * adjust_hsv: inputs images float [...,3] RGB, hue delta and saturation factor (scalar
+ *   tensors of the images' dtype, so that random values can be traced) -> RGB
+ *   (TF's adjust_hue / adjust_saturation). */
 #include "loops.h"
 #include <math.h>
 #include <omp.h>
@@ -661,6 +662,18 @@ static int k_hsv_to_rgb(mk_call *c) {
     return 0;
 }
 
+static int infer_adjust_hsv(mk_call *c) {
+    if (infer_rgb3(c) < 0) return -1;
+    for (int i = 1; i < 3; i++) {
+        char s[128];
+        mk_shape_str(s, sizeof s, c->in[i]->ndim, c->in[i]->shape);
+        if (c->in[i]->dtype != c->in[0]->dtype || mk_numel(c->in[i]) != 1)
+            return mk_err(c, "%s must be a scalar %s, got %s %s", i == 1 ? "delta" : "scale",
+                          mk_dtypes[c->in[0]->dtype].name, mk_dtypes[c->in[i]->dtype].name, s);
+    }
+    return 0;
+}
+
 /* adjust_hsv: rgb -> hsv, h = frac(h + dh), s = clamp(s * fs, 0, 1), v *= fv, -> rgb */
 #define ADJUST(T, CL)                                                                 \
     {                                                                                 \
@@ -683,7 +696,9 @@ static int k_hsv_to_rgb(mk_call *c) {
 static int k_adjust_hsv(mk_call *c) {
     mk_tensor *X = c->in[0], *O = c->out[0];
     int64_t n = mk_numel(X) / 3;
-    double dh = c->a.f[0], fs = c->a.f[1], fv = c->a.f[2];
+    double dh, fs, fv = 1.0;
+    if (X->dtype == MK_F32) { dh = *(const float *)mk_data(c->in[1]); fs = *(const float *)mk_data(c->in[2]); }
+    else { dh = *(const double *)mk_data(c->in[1]); fs = *(const double *)mk_data(c->in[2]); }
     if (X->dtype == MK_F32) ADJUST(float, clamp01f)
     else ADJUST(double, clamp01d)
     return 0;
@@ -696,5 +711,5 @@ void mk_register_image(void) {
         (mk_opdef){NULL, 2, 1, MK_OP_CONTIG | MK_OP_NONDIFF, infer_transform, {k_transform}};
     mk_ops[MK_OP_RGB_TO_HSV] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_rgb3, {k_rgb_to_hsv}};
     mk_ops[MK_OP_HSV_TO_RGB] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_rgb3, {k_hsv_to_rgb}};
-    mk_ops[MK_OP_ADJUST_HSV] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_rgb3, {k_adjust_hsv}};
+    mk_ops[MK_OP_ADJUST_HSV] = (mk_opdef){NULL, 3, 1, MK_OP_CONTIG, infer_adjust_hsv, {k_adjust_hsv}};
 }

@@ -419,33 +419,29 @@ def adjust_gamma(image, gamma=1, gain=1):
     return _back(y, x.dtype)
 
 
-def _scalar(v, what):
-    if isinstance(v, _core.TensorBase) or hasattr(v, "_as_tensor"):
-        t = _t(v)
-        if t._traced:
-            raise TypeError(f"{what} must be known while a graph is traced")
-        v = np.asarray(t)
-    return float(v)
-
-
 def _hsv_op(image, dh, fs, op):
     x = _t(image)
-    if x.ndim < 1 or x._shape[-1] != 3:
-        raise _Err(f"{op}: input must have 3 channels in its last dimension, got shape {_fmt(x._shape)}")
+    if x.ndim < 3:
+        raise _Err(f"{op}: input must be at least 3-D, got shape {_fmt(x._shape)}")
+    if x._shape[-1] != 3:
+        raise _Err(f"{op}: input must have 3 channels but instead has {x._shape[-1]} channels "
+                   f"(shape {_fmt(x._shape)})")
     f = _to_float(x)
-    y = C["adjust_hsv"](f, floats=(dh, fs, 1.0))
+    dh = convert_to_tensor(dh, dtype=f.dtype)
+    fs = convert_to_tensor(fs, dtype=f.dtype)
+    if dh.ndim or fs.ndim:
+        raise _Err(f"{op}: the factor must be a scalar, got shape {_fmt(dh._shape if dh.ndim else fs._shape)}")
+    y = C["adjust_hsv"](f, dh, fs)
     return _back(y, x.dtype)
 
 
 def adjust_saturation(image, saturation_factor, name=None):
-    return _hsv_op(image, 0.0, _scalar(saturation_factor, "saturation_factor"), "adjust_saturation")
+    return _hsv_op(image, 0.0, saturation_factor, "adjust_saturation")
 
 
 def adjust_hue(image, delta, name=None):
-    d = _scalar(delta, "delta")
-    if not -1.0 <= d <= 1.0:
-        raise _Err(f"adjust_hue: delta must be in the interval [-1, 1], got {d}")
-    return _hsv_op(image, d, 1.0, "adjust_hue")
+    """Rotate the hue by delta (a fraction of the colour circle; it wraps around)."""
+    return _hsv_op(image, delta, 1.0, "adjust_hue")
 
 
 def random_brightness(image, max_delta, seed=None):
@@ -469,8 +465,7 @@ def random_saturation(image, lower, upper, seed=None):
         raise ValueError("upper must be > lower.")
     if lower < 0:
         raise ValueError("lower must be non-negative.")
-    factor = float(np.asarray(_random.uniform([], lower, upper, seed=seed)))
-    return adjust_saturation(image, factor)
+    return adjust_saturation(image, _random.uniform([], lower, upper, seed=seed))
 
 
 def random_hue(image, max_delta, seed=None):
@@ -478,8 +473,7 @@ def random_hue(image, max_delta, seed=None):
         raise ValueError("max_delta must be <= 0.5.")
     if max_delta < 0:
         raise ValueError("max_delta must be non-negative.")
-    delta = float(np.asarray(_random.uniform([], -max_delta, max_delta, seed=seed)))
-    return adjust_hue(image, delta)
+    return adjust_hue(image, _random.uniform([], -max_delta, max_delta, seed=seed))
 
 
 # ---- colour spaces ----------------------------------------------------------------------------
