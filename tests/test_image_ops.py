@@ -509,3 +509,11 @@ def test_random_ops_traced_in_tf_function():
         outs = [np.asarray(g(x)) for _ in range(4)]
         assert outs[0].shape == shape
         assert any(not np.array_equal(outs[0], o) for o in outs[1:])   # new draws on each call
+
+
+def test_hsv_gradients():
+    rng = np.random.default_rng(11)
+    rgb = rng.uniform(0.05, 0.95, (3, 4, 3))
+    check_grad(tf.image.rgb_to_hsv, [rgb], atol=1e-5)
+    hsv = rng.uniform(0.05, 0.95, (3, 4, 3))
+    check_grad(tf.image.hsv_to_rgb, [hsv], atol=1e-5)

@@ -28,6 +28,8 @@
  *   3 nearest), f[0] = fill_value.  Inputs images [N,H,W,C] (any dtype), transforms
  *   float32 [N,8] or [1,8] mapping output (x,y) to input coordinates.
  * rgb_to_hsv / hsv_to_rgb: float [...,3] -> same (TF's colorspace_op formulas).
+ * hsv_grad attrs: i[0] = 0 (gradient of rgb_to_hsv) or 1 (of hsv_to_rgb); inputs the
+ *   forward input x and dy [...,3] -> dx (the chain rule, pixel by pixel).
  * adjust_hsv: inputs images float [...,3] RGB, hue delta and saturation factor (scalar
  *   tensors of the images' dtype, so that random values can be traced) -> RGB
  *   (TF's adjust_hue / adjust_saturation). */
@@ -704,7 +706,83 @@ static int k_adjust_hsv(mk_call *c) {
     return 0;
 }
 
+static int infer_hsv_grad(mk_call *c) {
+    if (mk_same_dtype(c) < 0 || infer_rgb3(c) < 0) return -1;
+    if (c->in[1]->ndim != c->in[0]->ndim ||
+        memcmp(c->in[1]->shape, c->in[0]->shape, sizeof(int64_t) * c->in[0]->ndim))
+        return mk_err(c, "x and dy must have the same shape");
+    if (c->a.i[0] != 0 && c->a.i[0] != 1) return mk_err(c, "direction must be 0 or 1");
+    return 0;
+}
+
+static void grad_rgb_to_hsv(const double *x, const double *dy, double *dx) {
+    double r = x[0], g = x[1], b = x[2];
+    double mx = r > g ? r : g; mx = mx > b ? mx : b;
+    double mn = r < g ? r : g; mn = mn < b ? mn : b;
+    double range = mx - mn;
+    int imax = r == mx ? 0 : g == mx ? 1 : 2;
+    int imin = r == mn ? 0 : g == mn ? 1 : 2;
+    if (range > 0 && imin == imax) imin = (imax + 1) % 3;
+    double e_max[3] = {0, 0, 0}, drange[3] = {0, 0, 0}, dnum[3] = {0, 0, 0}, num = 0;
+    e_max[imax] = 1;
+    if (range > 0) { drange[imax] += 1; drange[imin] -= 1; }
+    if (imax == 0) { num = g - b; dnum[1] = 1; dnum[2] = -1; }
+    else if (imax == 1) { num = b - r; dnum[0] = -1; dnum[2] = 1; }
+    else { num = r - g; dnum[0] = 1; dnum[1] = -1; }
+    for (int k = 0; k < 3; k++) {
+        double dh = range > 0 ? dnum[k] / (6 * range) - num * drange[k] / (6 * range * range) : 0;
+        double ds = mx > 0 ? drange[k] / mx - range * e_max[k] / (mx * mx) : 0;
+        dx[k] = dy[0] * dh + dy[1] * ds + dy[2] * e_max[k];
+    }
+}
+
+static void grad_hsv_to_rgb(const double *x, const double *dy, double *dx) {
+    double h = x[0], s = x[1], v = x[2], t = h * 6;
+    double f[3], df[3];
+    double a = fabs(t - 3) - 1;                          /* r: clamp(|t-3|-1) */
+    f[0] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[0] = (a > 0 && a < 1) ? 6 * (t > 3 ? 1 : -1) : 0;
+    a = 2 - fabs(t - 2);                                 /* g: clamp(2-|t-2|) */
+    f[1] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[1] = (a > 0 && a < 1) ? -6 * (t > 2 ? 1 : -1) : 0;
+    a = 2 - fabs(t - 4);                                 /* b: clamp(2-|t-4|) */
+    f[2] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[2] = (a > 0 && a < 1) ? -6 * (t > 4 ? 1 : -1) : 0;
+    double gh = 0, gs = 0, gv = 0;
+    for (int k = 0; k < 3; k++) {                        /* out_k = (1 - s + s f_k) v */
+        gh += dy[k] * s * v * df[k];
+        gs += dy[k] * (f[k] - 1) * v;
+        gv += dy[k] * (1 - s + s * f[k]);
+    }
+    dx[0] = gh; dx[1] = gs; dx[2] = gv;
+}
+
+static int k_hsv_grad(mk_call *c) {
+    mk_tensor *X = c->in[0], *D = c->in[1], *O = c->out[0];
+    int64_t n = mk_numel(X) / 3;
+    int dir = (int)c->a.i[0];
+    int f32 = X->dtype == MK_F32;
+    const void *xv = mk_data(X), *dv = mk_data(D);
+    void *ov = mk_data(O);
+    #pragma omp parallel for schedule(static) if (n * 3 >= MK_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        double x[3], dy[3], dx[3];
+        for (int k = 0; k < 3; k++) {
+            x[k] = f32 ? ((const float *)xv)[3 * i + k] : ((const double *)xv)[3 * i + k];
+            dy[k] = f32 ? ((const float *)dv)[3 * i + k] : ((const double *)dv)[3 * i + k];
+        }
+        if (dir == 0) grad_rgb_to_hsv(x, dy, dx);
+        else grad_hsv_to_rgb(x, dy, dx);
+        for (int k = 0; k < 3; k++) {
+            if (f32) ((float *)ov)[3 * i + k] = (float)dx[k];
+            else ((double *)ov)[3 * i + k] = dx[k];
+        }
+    }
+    return 0;
+}
+
 void mk_register_image(void) {
+    mk_ops[MK_OP_HSV_GRAD] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_hsv_grad, {k_hsv_grad}};
     mk_ops[MK_OP_RESIZE] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_resize, {k_resize}};
     mk_ops[MK_OP_RESIZE_GRAD] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_resize_grad, {k_resize_grad}};
     mk_ops[MK_OP_IMAGE_PROJECTIVE_TRANSFORM] =
