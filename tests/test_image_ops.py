@@ -517,3 +517,28 @@ def test_hsv_gradients():
     check_grad(tf.image.rgb_to_hsv, [rgb], atol=1e-5)
     hsv = rng.uniform(0.05, 0.95, (3, 4, 3))
     check_grad(tf.image.hsv_to_rgb, [hsv], atol=1e-5)
+
+
+def _ref_patches(x, k, s, r, pad):
+    n, h, w, c = x.shape
+    ek = [(k[i] - 1) * r[i] + 1 for i in range(2)]
+    if pad == "SAME":
+        o = [-(-h // s[0]), -(-w // s[1])]
+        p = [max((o[0] - 1) * s[0] + ek[0] - h, 0), max((o[1] - 1) * s[1] + ek[1] - w, 0)]
+        x = np.pad(x, [(0, 0), (p[0] // 2, p[0] - p[0] // 2), (p[1] // 2, p[1] - p[1] // 2), (0, 0)])
+    else:
+        o = [(h - ek[0]) // s[0] + 1, (w - ek[1]) // s[1] + 1]
+    out = np.zeros((n, o[0], o[1], k[0] * k[1] * c), x.dtype)
+    for i in range(o[0]):
+        for j in range(o[1]):
+            patch = x[:, i * s[0]: i * s[0] + ek[0]: r[0], j * s[1]: j * s[1] + ek[1]: r[1], :]
+            out[:, i, j] = patch.reshape(n, -1)
+    return out
+
+
+@pytest.mark.parametrize("pad", ["VALID", "SAME"])
+@pytest.mark.parametrize("k,s,r", [((2, 2), (1, 1), (1, 1)), ((3, 2), (2, 3), (1, 1)), ((2, 2), (1, 2), (2, 1))])
+def test_extract_patches(pad, k, s, r):
+    x = np.arange(2 * 7 * 8 * 2, dtype=np.float32).reshape(2, 7, 8, 2)
+    y = tf.image.extract_patches(x, [1, *k, 1], [1, *s, 1], [1, *r, 1], pad)
+    np.testing.assert_array_equal(np.asarray(y), _ref_patches(x, k, s, r, pad))

@@ -561,3 +561,43 @@ def image_gradients(image):
     dy = _concat([dy, convert_to_tensor(np.zeros((b, 1, w, d), x.dtype.as_numpy_dtype))], 1)
     dx = _concat([dx, convert_to_tensor(np.zeros((b, h, 1, d), x.dtype.as_numpy_dtype))], 2)
     return dy, dx
+
+
+def extract_patches(images, sizes, strides, rates, padding, name=None):
+    """[N,H,W,C] -> [N,OH,OW,kh*kw*C]: each output pixel holds its patch flattened in
+    (row, column, channel) order; 'VALID' or 'SAME' (TF's asymmetric zero padding)."""
+    x = _t(images)
+    if x.ndim != 4:
+        raise ValueError(f"extract_patches: images must be 4-D [batch,height,width,depth], got shape "
+                         f"{_fmt(x._shape)}")
+    vals = []
+    for what, v in (("sizes", sizes), ("strides", strides), ("rates", rates)):
+        v = [int(a) for a in v]
+        if len(v) != 4 or v[0] != 1 or v[3] != 1 or min(v) < 1:
+            raise ValueError(f"extract_patches: {what} must be [1, rows, cols, 1] with positive "
+                             f"entries, got {v}")
+        vals.append(v[1:3])
+    (kh, kw), (sh, sw), (rh, rw) = vals
+    pad = str(padding).upper()
+    if pad not in ("VALID", "SAME"):
+        raise ValueError(f"extract_patches: padding must be 'VALID' or 'SAME', got {padding!r}")
+    n, h, w, c = x._shape
+    ekh, ekw = (kh - 1) * rh + 1, (kw - 1) * rw + 1
+    if pad == "SAME":
+        oh, ow = -(-h // sh), -(-w // sw)
+        ph, pw = max((oh - 1) * sh + ekh - h, 0), max((ow - 1) * sw + ekw - w, 0)
+        if ph or pw:
+            x = _pad(x, [[0, 0], [ph // 2, ph - ph // 2], [pw // 2, pw - pw // 2], [0, 0]])
+    else:
+        oh, ow = max((h - ekh) // sh + 1, 0), max((w - ekw) // sw + 1, 0)
+    if oh == 0 or ow == 0 or n == 0:
+        return convert_to_tensor(np.zeros((n, oh, ow, kh * kw * c), x.dtype.as_numpy_dtype))
+    parts = []
+    for ky in range(kh):
+        for kx in range(kw):
+            y0, x0 = ky * rh, kx * rw
+            parts.append(x[:, y0:y0 + (oh - 1) * sh + 1:sh, x0:x0 + (ow - 1) * sw + 1:sw, :])
+    return parts[0] if len(parts) == 1 else _concat(parts, 3)
+
+
+__all__.append("extract_patches")
