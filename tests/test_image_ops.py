@@ -542,3 +542,11 @@ def test_extract_patches(pad, k, s, r):
     x = np.arange(2 * 7 * 8 * 2, dtype=np.float32).reshape(2, 7, 8, 2)
     y = tf.image.extract_patches(x, [1, *k, 1], [1, *s, 1], [1, *r, 1], pad)
     np.testing.assert_array_equal(np.asarray(y), _ref_patches(x, k, s, r, pad))
+
+
+def test_resize_size_computed_in_tf_function_falls_back_to_eager():
+    @tf.function
+    def f(x):
+        return tf.image.resize(x, tf.shape(x)[0:2] * 2)
+    assert f(tf.zeros((3, 4, 1))).shape == (6, 8, 1)
+    assert f(tf.zeros((3, 4, 1))).shape == (6, 8, 1)

@@ -44,6 +44,19 @@ def _t(x):
     return convert_to_tensor(x)
 
 
+def _value(v, what):
+    """A tensor argument's value as numpy (Python values pass through np.asarray).  Inside a
+    graph being traced a computed value is unknown: the trace falls back to eager."""
+    if isinstance(v, _core.TensorBase) or hasattr(v, "_as_tensor"):
+        t = _t(v)
+        if t._traced:
+            from ..function import not_traceable
+            not_traceable(f"{what} given as a computed tensor")
+            raise TypeError(f"{what} must be known while a graph is traced; pass a Python value")
+        return np.asarray(t)
+    return np.asarray(v)
+
+
 def _fmt(shape):
     return "[" + ",".join(str(d) for d in shape) + "]"
 
@@ -55,10 +68,7 @@ def _cast(x, dtype_id):
 def _size2(size, what="size"):
     """size -> (h, w) Python ints (a list/tuple/array/1-D int tensor of 2 elements)."""
     if isinstance(size, _core.TensorBase) or hasattr(size, "_as_tensor"):
-        t = _t(size)
-        if t._traced:
-            raise TypeError(f"'{what}' must be known while a graph is traced; pass a Python list")
-        size = np.asarray(t)
+        size = _value(size, what)
     if hasattr(size, "as_list"):
         size = size.as_list()
     try:
@@ -149,7 +159,7 @@ def transform(images, transforms, interpolation="nearest", fill_mode="reflect", 
     else:
         oh, ow = _size2(output_shape, "output_shape")
     if isinstance(fill_value, _core.TensorBase) or hasattr(fill_value, "_as_tensor"):
-        fill_value = float(np.asarray(_t(fill_value)))
+        fill_value = float(_value(fill_value, "fill_value"))
     out = C["image_projective_transform"](x, t, ints=(oh, ow, _INTERP[interp], _FILL[fm]),
                                           floats=(float(fill_value),))
     return _unbatch(out, batch)
@@ -228,7 +238,7 @@ def random_flip_up_down(image, seed=None):
 def rot90(image, k=1, name=None):
     """Rotate image(s) counter-clockwise by k * 90 degrees (np.rot90 on the H, W axes)."""
     x = _image(image, "rot90")
-    k = int(np.asarray(_t(k))) if isinstance(k, _core.TensorBase) else int(k)
+    k = int(_value(k, "rot90's k"))
     k %= 4
     h = x.ndim - 3
     perm = list(range(x.ndim))
@@ -254,8 +264,8 @@ def _dims(x):
 
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     x = _image(image, "crop_to_bounding_box")
-    oh, ow, th, tw = (int(np.asarray(_t(v))) if isinstance(v, _core.TensorBase) else int(v)
-                      for v in (offset_height, offset_width, target_height, target_width))
+    oh, ow, th, tw = (int(_value(v, "bounding box")) for v in
+                      (offset_height, offset_width, target_height, target_width))
     h, w = _dims(x)
     for ok, msg in ((ow >= 0, "offset_width must be >= 0."), (oh >= 0, "offset_height must be >= 0."),
                     (tw > 0, "target_width must be > 0."), (th > 0, "target_height must be > 0."),
@@ -271,8 +281,8 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
 
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     x = _image(image, "pad_to_bounding_box")
-    oh, ow, th, tw = (int(np.asarray(_t(v))) if isinstance(v, _core.TensorBase) else int(v)
-                      for v in (offset_height, offset_width, target_height, target_width))
+    oh, ow, th, tw = (int(_value(v, "bounding box")) for v in
+                      (offset_height, offset_width, target_height, target_width))
     h, w = _dims(x)
     after_h, after_w = th - oh - h, tw - ow - w
     for ok, msg in ((oh >= 0, "offset_height must be >= 0"), (ow >= 0, "offset_width must be >= 0"),
@@ -289,8 +299,7 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
 
 def central_crop(image, central_fraction):
     x = _image(image, "central_crop")
-    f = float(np.asarray(_t(central_fraction))) if isinstance(central_fraction, _core.TensorBase) \
-        else float(central_fraction)
+    f = float(_value(central_fraction, "central_fraction"))
     if f <= 0.0 or f > 1.0:
         raise ValueError("central_fraction must be within (0, 1]")
     if f == 1.0:
@@ -303,7 +312,7 @@ def central_crop(image, central_fraction):
 
 def resize_with_crop_or_pad(image, target_height, target_width):
     x = _image(image, "resize_with_crop_or_pad")
-    th, tw = int(target_height), int(target_width)
+    th, tw = int(_value(target_height, "target_height")), int(_value(target_width, "target_width"))
     if tw <= 0:
         raise ValueError("resize_with_crop_or_pad: target_width must be > 0.")
     if th <= 0:
@@ -317,7 +326,7 @@ def resize_with_crop_or_pad(image, target_height, target_width):
 def resize_with_pad(image, target_height, target_width, method=ResizeMethod.BILINEAR,
                     antialias=False):
     x = _image(image, "resize_with_pad")
-    th, tw = int(target_height), int(target_width)
+    th, tw = int(_value(target_height, "target_height")), int(_value(target_width, "target_width"))
     if tw <= 0:
         raise ValueError("resize_with_pad: target_width must be > 0.")
     if th <= 0:
@@ -336,8 +345,7 @@ def resize_with_pad(image, target_height, target_width, method=ResizeMethod.BILI
 def random_crop(value, size, seed=None, name=None):
     """A random [size] slice of value (uniform offsets on every axis)."""
     x = _t(value)
-    size = [int(s) for s in (np.asarray(_t(size)).reshape(-1) if isinstance(size, _core.TensorBase)
-                             else np.asarray(size).reshape(-1))]
+    size = [int(s) for s in _value(size, "random_crop's size").reshape(-1)]
     if len(size) != x.ndim:
         raise ValueError(f"random_crop: size must have one entry per dimension of value: "
                          f"value shape {_fmt(x._shape)}, size {_fmt(size)}")
@@ -412,7 +420,9 @@ def adjust_contrast(images, contrast_factor):
 def adjust_gamma(image, gamma=1, gain=1):
     x = _t(image)
     f = _to_float(x)
-    g = float(np.asarray(_t(gamma))) if isinstance(gamma, _core.TensorBase) else gamma
+    g = gamma
+    if isinstance(g, _core.TensorBase) and not g._traced:
+        g = float(np.asarray(g))
     if isinstance(g, numbers.Number) and g < 0:
         raise ValueError("Gamma should be a non-negative real number.")
     y = _mul(convert_to_tensor(gain, dtype=f.dtype), _pow(f, convert_to_tensor(gamma, dtype=f.dtype)))
