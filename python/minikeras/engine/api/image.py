@@ -171,7 +171,7 @@ def transform(images, transforms, interpolation="nearest", fill_mode="reflect", 
 from . import random as _random  # noqa: E402
 from .elementwise import (abs as _abs, add as _add, cast as _tcast, floordiv as _floordiv,  # noqa: E402
                           maximum as _maximum, multiply as _mul, pow as _pow,
-                          rsqrt as _rsqrt, saturate_cast as _saturate_cast, subtract as _sub,
+                          saturate_cast as _saturate_cast, subtract as _sub,
                           where as _where, divide as _div, less as _less)
 from .index import gather as _gather, range as _range  # noqa: E402
 from .matmul import tensordot as _tensordot  # noqa: E402
