@@ -550,3 +550,15 @@ def test_resize_size_computed_in_tf_function_falls_back_to_eager():
         return tf.image.resize(x, tf.shape(x)[0:2] * 2)
     assert f(tf.zeros((3, 4, 1))).shape == (6, 8, 1)
     assert f(tf.zeros((3, 4, 1))).shape == (6, 8, 1)
+
+
+def test_resize_from_worker_threads():
+    # tf.data runs eager maps on worker threads: the kernels release the GIL and share no state
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(5)
+    imgs = [rng.integers(0, 256, (112, 112, 3), dtype=np.uint8) for _ in range(16)]
+    want = [np.asarray(tf.image.resize(a, (160, 160))) for a in imgs]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda a: np.asarray(tf.image.resize(a, (160, 160))), imgs * 3))
+    for i, g in enumerate(got):
+        np.testing.assert_array_equal(g, want[i % 16])
