@@ -700,12 +700,40 @@ static int infer_adjust_hsv(mk_call *c) {
         }                                                                             \
     }
 
+/* saturation only: with v = max, range = max - min and s = range / v, scaling s by f (clamped
+ * to [0, 1]) and converting back gives out_k = v - g * (v - c_k), g = clamp(f, 0, v / range):
+ * no hue, no branches, the loop vectorises. */
+#define SATURATE(T)                                                                   \
+    {                                                                                 \
+        const T *x = mk_data(X); T *o = mk_data(O);                                   \
+        T f = (T)fs;                                                                  \
+        _Pragma("omp parallel for schedule(static) if (n * 3 >= MK_PAR_MIN)")          \
+        for (int64_t i = 0; i < n; i++) {                                             \
+            T r = x[3 * i], g = x[3 * i + 1], b = x[3 * i + 2];                       \
+            T mx = r > g ? r : g; mx = mx > b ? mx : b;                               \
+            T mn = r < g ? r : g; mn = mn < b ? mn : b;                               \
+            T range = mx - mn;                                                        \
+            T lim = range > 0 ? mx / range : (T)0;                                    \
+            T k = f < lim ? f : lim;                                                  \
+            k = k > 0 ? k : (T)0;                                                     \
+            if (!(range > 0)) k = (T)1;                                               \
+            o[3 * i] = mx - k * (mx - r);                                             \
+            o[3 * i + 1] = mx - k * (mx - g);                                         \
+            o[3 * i + 2] = mx - k * (mx - b);                                         \
+        }                                                                             \
+    }
+
 static int k_adjust_hsv(mk_call *c) {
     mk_tensor *X = c->in[0], *O = c->out[0];
     int64_t n = mk_numel(X) / 3;
     double dh, fs, fv = 1.0;
     if (X->dtype == MK_F32) { dh = *(const float *)mk_data(c->in[1]); fs = *(const float *)mk_data(c->in[2]); }
     else { dh = *(const double *)mk_data(c->in[1]); fs = *(const double *)mk_data(c->in[2]); }
+    if (dh == 0 && fv == 1) {
+        if (X->dtype == MK_F32) SATURATE(float)
+        else SATURATE(double)
+        return 0;
+    }
     if (X->dtype == MK_F32) ADJUST(float, clamp01f)
     else ADJUST(double, clamp01d)
     return 0;
