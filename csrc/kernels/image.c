@@ -681,22 +681,37 @@ static int infer_adjust_hsv(mk_call *c) {
     return 0;
 }
 
-/* adjust_hsv: rgb -> hsv, h = frac(h + dh), s = clamp(s * fs, 0, 1), v *= fv, -> rgb */
-#define ADJUST(T, CL)                                                                 \
+/* adjust_hsv: rgb -> hsv, h = frac(h + dh), s = clamp(s * fs, 0, 1), -> rgb, written with
+ * selects only so that the loop vectorises */
+#define ADJUST(T, FABS, FLOOR)                                                        \
     {                                                                                 \
         const T *x = mk_data(X); T *o = mk_data(O);                                   \
+        const T d = (T)dh, f = (T)fs, third = (T)1 / (T)3;                            \
         _Pragma("omp parallel for schedule(static) if (n * 3 >= MK_PAR_MIN)")          \
         for (int64_t i = 0; i < n; i++) {                                             \
-            T r = x[3 * i], g = x[3 * i + 1], b = x[3 * i + 2], h, s, v;              \
-            RGB2HSV(T, r, g, b, h, s, v)                                              \
-            if (dh != 0) {                                                            \
-                h = h + (T)dh;                                                        \
-                h = h - (T)floor(h);                                                  \
-            }                                                                         \
-            if (fs != 1) s = CL(s * (T)fs);                                           \
-            v = v * (T)fv;                                                            \
-            HSV2RGB(T, CL, h, s, v, r, g, b)                                          \
-            o[3 * i] = r; o[3 * i + 1] = g; o[3 * i + 2] = b;                         \
+            T r = x[3 * i], g = x[3 * i + 1], b = x[3 * i + 2];                       \
+            T mx = r > g ? r : g; mx = mx > b ? mx : b;                               \
+            T mn = r < g ? r : g; mn = mn < b ? mn : b;                               \
+            T range = mx - mn;                                                        \
+            T inv = range > 0 ? (T)1 / ((T)6 * range) : (T)0;                         \
+            T hr = (g - b) * inv, hg = (b - r) * inv + third, hb = (r - g) * inv + 2 * third; \
+            T h = r == mx ? hr : (g == mx ? hg : hb);                                 \
+            h = h < 0 ? h + 1 : h;                                                    \
+            h = h + d;                                                                \
+            h = h - FLOOR(h);                                                         \
+            T s = mx > 0 ? range / mx : (T)0;                                         \
+            T sf = s * f;                                                             \
+            sf = sf < 0 ? (T)0 : sf > 1 ? (T)1 : sf;                                  \
+            s = f == 1 ? s : sf;                                                      \
+            T t = h * 6;                                                              \
+            T fr = FABS(t - 3) - 1, fg = 2 - FABS(t - 2), fb = 2 - FABS(t - 4);       \
+            fr = fr < 0 ? (T)0 : fr > 1 ? (T)1 : fr;                                  \
+            fg = fg < 0 ? (T)0 : fg > 1 ? (T)1 : fg;                                  \
+            fb = fb < 0 ? (T)0 : fb > 1 ? (T)1 : fb;                                  \
+            T one_s = 1 - s;                                                          \
+            o[3 * i] = (one_s + s * fr) * mx;                                         \
+            o[3 * i + 1] = (one_s + s * fg) * mx;                                     \
+            o[3 * i + 2] = (one_s + s * fb) * mx;                                     \
         }                                                                             \
     }
 
@@ -726,16 +741,16 @@ static int infer_adjust_hsv(mk_call *c) {
 static int k_adjust_hsv(mk_call *c) {
     mk_tensor *X = c->in[0], *O = c->out[0];
     int64_t n = mk_numel(X) / 3;
-    double dh, fs, fv = 1.0;
+    double dh, fs;
     if (X->dtype == MK_F32) { dh = *(const float *)mk_data(c->in[1]); fs = *(const float *)mk_data(c->in[2]); }
     else { dh = *(const double *)mk_data(c->in[1]); fs = *(const double *)mk_data(c->in[2]); }
-    if (dh == 0 && fv == 1) {
+    if (dh == 0) {
         if (X->dtype == MK_F32) SATURATE(float)
         else SATURATE(double)
         return 0;
     }
-    if (X->dtype == MK_F32) ADJUST(float, clamp01f)
-    else ADJUST(double, clamp01d)
+    if (X->dtype == MK_F32) ADJUST(float, fabsf, floorf)
+    else ADJUST(double, fabs, floor)
     return 0;
 }
 
