@@ -562,3 +562,22 @@ def test_resize_from_worker_threads():
         got = list(ex.map(lambda a: np.asarray(tf.image.resize(a, (160, 160))), imgs * 3))
     for i, g in enumerate(got):
         np.testing.assert_array_equal(g, want[i % 16])
+
+
+def test_psnr_and_views():
+    a = _IMG_U
+    b = np.clip(a.astype(np.int32) + 3, 0, 255).astype(np.uint8)
+    mse = ((a / 255.0 - b / 255.0) ** 2).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(np.asarray(tf.image.psnr(a, b, 255)), -10 * np.log10(mse), rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(tf.image.psnr(_IMG_F, _IMG_F * 0.9, 1.0)),
+                               -10 * np.log10(((_IMG_F * 0.1) ** 2).mean(axis=(1, 2, 3))), rtol=1e-4)
+    # non-contiguous inputs (crops are views) are read correctly
+    x = tf.constant(_IMG_F)
+    crop = tf.image.crop_to_bounding_box(x, 1, 1, 3, 4)
+    np.testing.assert_allclose(np.asarray(tf.image.resize(crop, [6, 8])),
+                               np.asarray(tf.image.resize(np.ascontiguousarray(_IMG_F[:, 1:4, 1:5]), [6, 8])))
+    np.testing.assert_allclose(np.asarray(tf.image.rgb_to_hsv(crop)),
+                               np.asarray(tf.image.rgb_to_hsv(np.ascontiguousarray(_IMG_F[:, 1:4, 1:5]))))
+    np.testing.assert_allclose(np.asarray(I.transform(crop, [1, 0, 0.5, 0, 1, 0.25, 0, 0], "bilinear")),
+                               np.asarray(I.transform(np.ascontiguousarray(_IMG_F[:, 1:4, 1:5]),
+                                                      [1, 0, 0.5, 0, 1, 0.25, 0, 0], "bilinear")))

@@ -611,3 +611,24 @@ def extract_patches(images, sizes, strides, rates, padding, name=None):
 
 
 __all__.append("extract_patches")
+
+
+def psnr(a, b, max_val, name=None):
+    """Peak signal-to-noise ratio per image: 20 log10(max_val) - 10 log10(mse)."""
+    a, b = _t(a), _t(b)
+    if tuple(a._shape) != tuple(b._shape):
+        raise ValueError(f"psnr: a and b must have the same shape, got {_fmt(a._shape)} and {_fmt(b._shape)}")
+    if a.ndim < 3:
+        raise ValueError(f"psnr: images must be at least 3-D, got shape {_fmt(a._shape)}")
+    fa, fb = convert_image_dtype(a, _dt.float32), convert_image_dtype(b, _dt.float32)
+    mv = float(_value(max_val, "max_val"))
+    if a.dtype.is_integer:
+        mv = mv / float(a.dtype.max)          # TF converts max_val like the images
+    d = _sub(fa, fb)
+    mse = _rmean(_mul(d, d), axis=[-3, -2, -1])
+    from .elementwise import log as _log
+    return _sub(convert_to_tensor(float(np.float32(20 * np.log(np.float32(mv)) / np.log(10.0))), dtype=_dt.float32),
+                _mul(_log(mse), convert_to_tensor(float(np.float32(10 / np.log(10))), dtype=_dt.float32)))
+
+
+__all__.append("psnr")
