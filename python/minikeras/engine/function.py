@@ -22,8 +22,9 @@ _run_eagerly = False
 
 
 class _ThreadStack(threading.local):
-    """The graphs being traced, per thread (the C core's tracing graph is per thread too):
-    tf.data worker threads run ops eagerly while the main thread traces fit's step."""
+    """A list per thread: the graphs being traced by this thread (the C side's
+    mk_tracing_graph is thread-local too), so a tf.data worker tracing its map function
+    never captures ops that another thread runs eagerly at the same time."""
 
     def __init__(self):
         self.items = []
@@ -127,13 +128,22 @@ def _is_tensor(x):
     return isinstance(x, _core.TensorBase)
 
 
+class _HasStrings(Exception):
+    """A string tensor among the arguments: C graphs hold numbers only, so the call runs
+    eagerly (string ops would raise NotTraceableError in a trace anyway)."""
+
+
 def _flatten_args(obj, leaves):
     """Signature key of obj; tensors (and numpy arrays) become placeholders appended to leaves."""
     if _is_tensor(obj):
         leaves.append(obj)
         return ("T", obj._shape, obj._dtype_id)
+    if type(obj).__name__ == "StringTensor":
+        raise _HasStrings
     if isinstance(obj, np.ndarray):
         t = convert_to_tensor(obj)
+        if not _is_tensor(t):
+            raise _HasStrings
         leaves.append(t)
         return ("T", t._shape, t._dtype_id)
     if isinstance(obj, (list, tuple)):
@@ -263,7 +273,10 @@ class Function:
             # gradient came back None after the first call), so the function runs eagerly
             return fn(*call_args, **kwargs)
         leaves = []
-        key = (_flatten_args(args, leaves), _flatten_args(kwargs, leaves))
+        try:
+            key = (_flatten_args(args, leaves), _flatten_args(kwargs, leaves))
+        except _HasStrings:
+            return fn(*call_args, **kwargs)
         cache = self._cache
         if instance is not None:
             try:
