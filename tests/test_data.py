@@ -37,6 +37,8 @@ def test_element_spec_and_repr():
     ds = Dataset.range(8).batch(3)
     assert repr(ds.element_spec) == "TensorSpec(shape=(None,), dtype=tf.int64, name=None)"
     assert repr(ds) == "<BatchDataset shapes: (None,), types: tf.int64>"
+    assert repr(Dataset.range(8).batch(3, num_parallel_calls=2)).startswith("<ParallelBatch")
+    assert repr(Dataset.range(8).padded_batch(3)).startswith("<PaddedBatchDataset")
     ds2 = Dataset.range(8).batch(3, drop_remainder=True)
     assert ds2.element_spec.shape == (3,)
     x = np.zeros((10, 28, 28), np.float32)

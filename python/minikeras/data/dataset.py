@@ -336,7 +336,9 @@ class DatasetV2:
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None, name=None):
-        return BatchDataset(self, batch_size, drop_remainder)
+        ds = BatchDataset(self, batch_size, drop_remainder)
+        ds._parallel = num_parallel_calls is not None
+        return ds
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):
@@ -914,6 +916,12 @@ class BatchDataset(_UnaryDataset):
         if self._batch_size <= 0:
             raise _invalid("Batch size must be greater than zero.")
         self._drop = bool(drop_remainder)
+
+    _parallel = False
+
+    def __repr__(self):
+        name = "ParallelBatchDataset" if self._parallel else type(self).__name__
+        return S.format_repr(name, self.element_spec)
 
     def _compute_spec(self):
         b = self._batch_size if self._drop else None
