@@ -248,3 +248,191 @@ def test_conv2d_bad_shapes():
     wd = _core.from_buffer(np.zeros((2, 2, 4, 1), np.float32))
     with pytest.raises(ValueError, match="depthwise_conv2d.*depth"):
         OPS["depthwise_conv2d"](x, wd, ints=(1, 1, 1, 1, 0))
+
+
+# ---- gradients (float64, finite differences) -----------------------------------------
+
+from minikeras import tf  # noqa: E402
+from tests.gradcheck import check_grad  # noqa: E402
+
+
+@pytest.mark.parametrize("strides,dil,padding,groups", [
+    ((1, 1), (1, 1), "VALID", 1), ((2, 2), (1, 1), "SAME", 1), ((1, 2), (2, 1), "SAME", 2),
+    ((2, 1), (1, 1), "VALID", 2)])
+def test_conv2d_grad(strides, dil, padding, groups):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 6, 5, 4))
+    w = rng.standard_normal((3, 2, 4 // groups, 4))
+    check_grad(lambda a, b: tf.nn.conv2d(a, b, strides, padding, dilations=dil), [x, w])
+
+
+@pytest.mark.parametrize("strides,padding", [((1, 1), "SAME"), ((2, 2), "VALID"), ((2, 1), "SAME")])
+def test_conv2d_transpose_and_backprop_filter_grad(strides, padding):
+    rng = np.random.default_rng(5)
+    xshape, wshape = (2, 5, 6, 3), (2, 3, 3, 4)
+    oh, ow, _ = _geom(5, 6, 2, 3, strides, (1, 1), padding)
+    dy = rng.standard_normal((2, oh, ow, 4))
+    w = rng.standard_normal(wshape)
+    x = rng.standard_normal(xshape)
+    check_grad(lambda a, b: tf.nn.conv2d_transpose(a, b, xshape, strides, padding), [dy, w])
+    from minikeras.engine.api import conv as api
+    check_grad(lambda a, b: api.conv2d_backprop_filter(a, wshape, b, strides, padding), [x, dy])
+
+
+@pytest.mark.parametrize("strides,dil,padding,dm", [
+    ((1, 1), (1, 1), "SAME", 1), ((2, 2), (1, 1), "VALID", 2), ((1, 1), (2, 2), "SAME", 2)])
+def test_depthwise_grad(strides, dil, padding, dm):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 6, 5, 3))
+    w = rng.standard_normal((3, 3, 3, dm))
+    check_grad(lambda a, b: tf.nn.depthwise_conv2d(a, b, (1, *strides, 1), padding, dilations=dil), [x, w])
+    oh, ow, _ = _geom(6, 5, 3, 3, strides, dil, padding)
+    dy = rng.standard_normal((2, oh, ow, 3 * dm))
+    check_grad(lambda a, b: tf.nn.depthwise_conv2d_backprop_input((2, 6, 5, 3), b, a, (1, *strides, 1), padding,
+                                                                  dilations=(1, *dil, 1)), [dy, w])
+    check_grad(lambda a, b: tf.nn.depthwise_conv2d_backprop_filter(a, (3, 3, 3, dm), b, (1, *strides, 1), padding,
+                                                                   dilations=(1, *dil, 1)), [x, dy])
+
+
+def test_second_derivative():
+    rng = np.random.default_rng(7)
+    x = tf.constant(rng.standard_normal((1, 4, 4, 2)))
+    w = tf.constant(rng.standard_normal((2, 2, 2, 3)))
+    with tf.GradientTape() as t2:
+        t2.watch(w)
+        with tf.GradientTape() as t1:
+            t1.watch(x)
+            y = tf.math.reduce_sum(tf.nn.conv2d(x, w, 1, "SAME") ** 2)
+        gx = t1.gradient(y, x)
+        z = tf.math.reduce_sum(gx * gx)
+    gw = t2.gradient(z, w)
+    eps = 1e-6
+
+    def zf(wv):
+        xx = tf.constant(np.asarray(x))
+        with tf.GradientTape() as t:
+            t.watch(xx)
+            yy = tf.math.reduce_sum(tf.nn.conv2d(xx, tf.constant(wv), 1, "SAME") ** 2)
+        return float(tf.math.reduce_sum(t.gradient(yy, xx) ** 2))
+    wv = np.asarray(w).copy()
+    num = np.zeros_like(wv)
+    for i in range(wv.size):
+        wp, wm = wv.copy(), wv.copy()
+        wp.flat[i] += eps
+        wm.flat[i] -= eps
+        num.flat[i] = (zf(wp) - zf(wm)) / (2 * eps)
+    np.testing.assert_allclose(np.asarray(gw), num, rtol=1e-4, atol=1e-5)
+
+
+def test_first_layer_skips_input_gradient():
+    """The input gradient of a convolution whose input is a constant is not computed."""
+    from minikeras.engine.gradients import REGISTRY
+    calls = []
+    orig = REGISTRY["conv2d"]
+
+    def spy(op, dy):
+        calls.append(op.needs)
+        return orig(op, dy)
+    REGISTRY["conv2d"] = spy
+    try:
+        x = tf.constant(np.ones((2, 5, 5, 1), np.float32))
+        w = tf.Variable(np.ones((3, 3, 1, 4), np.float32))
+        with tf.GradientTape() as t:
+            y = tf.math.reduce_sum(tf.nn.conv2d(x, w, 1, "VALID"))
+        g = t.gradient(y, w)
+    finally:
+        REGISTRY["conv2d"] = orig
+    assert calls == [(False, True)]
+    np.testing.assert_allclose(np.asarray(g), np.full((3, 3, 1, 4), 18.0))
+
+
+# ---- tf.nn API -----------------------------------------------------------------------
+
+def test_conv2d_api_formats_and_explicit_padding():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 7, 6, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 5)).astype(np.float32)
+    ref = ref_conv2d(x, w, (2, 2), (1, 1), "SAME")
+    np.testing.assert_allclose(tf.nn.conv2d(x, w, 2, "SAME").numpy(), ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME").numpy(), ref, rtol=1e-4, atol=1e-4)
+    out = tf.nn.conv2d(x.transpose(0, 3, 1, 2), w, [1, 1, 2, 2], "SAME", data_format="NCHW").numpy()
+    np.testing.assert_allclose(out, ref.transpose(0, 3, 1, 2), rtol=1e-4, atol=1e-4)
+    pads = [[0, 0], [1, 2], [0, 3], [0, 0]]
+    ref = ref_conv2d(np.pad(x, pads), w, (1, 1), (1, 1), "VALID")
+    np.testing.assert_allclose(tf.nn.conv2d(x, w, 1, pads).numpy(), ref, rtol=1e-4, atol=1e-4)
+    x5 = rng.standard_normal((2, 3, 7, 6, 3)).astype(np.float32)
+    out = tf.nn.conv2d(x5, w, 1, "VALID").numpy()
+    np.testing.assert_allclose(out.reshape(6, 5, 4, 5), ref_conv2d(x5.reshape(6, 7, 6, 3), w),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(tf.nn.convolution(x, w, padding="SAME").numpy(),
+                               ref_conv2d(x, w, padding="SAME"), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(tf.nn.atrous_conv2d(x, w, 2, "SAME").numpy(),
+                               ref_conv2d(x, w, dil=(2, 2), padding="SAME"), rtol=1e-4, atol=1e-4)
+
+
+def test_conv1d_api():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 11, 3))
+    w = rng.standard_normal((3, 3, 4))
+    for stride, dil, pad in [(1, 1, "VALID"), (2, 1, "SAME"), (1, 2, "SAME")]:
+        ref = ref_conv2d(x[:, None], w[None], (1, stride), (1, dil), pad)[:, 0]
+        np.testing.assert_allclose(tf.nn.conv1d(x, w, stride, pad, dilations=dil).numpy(), ref, atol=1e-10)
+        out = tf.nn.conv1d(x.transpose(0, 2, 1), w, stride, pad, data_format="NCW", dilations=dil).numpy()
+        np.testing.assert_allclose(out, ref.transpose(0, 2, 1), atol=1e-10)
+    np.testing.assert_allclose(tf.nn.convolution(x, w).numpy(), ref_conv2d(x[:, None], w[None])[:, 0], atol=1e-10)
+    dy = rng.standard_normal((2, 6, 3))
+    wt = rng.standard_normal((3, 4, 3))
+    out = tf.nn.conv1d_transpose(dy, wt, (2, 11, 4), 2, "SAME").numpy()
+    np.testing.assert_allclose(out, ref_conv2d_bin(dy[:, None], wt[None], (2, 1, 11, 4), (1, 2), (1, 1), "SAME")[:, 0],
+                               atol=1e-10)
+    check_grad(lambda a, b: tf.nn.conv1d(a, b, 2, "SAME"), [x, w])
+
+
+def test_conv2d_transpose_api():
+    rng = np.random.default_rng(10)
+    dy = rng.standard_normal((2, 4, 4, 3))
+    w = rng.standard_normal((3, 3, 5, 3))
+    out = tf.nn.conv2d_transpose(dy, w, [2, 8, 8, 5], 2).numpy()
+    np.testing.assert_allclose(out, ref_conv2d_bin(dy, w, (2, 8, 8, 5), (2, 2), (1, 1), "SAME"), atol=1e-10)
+    out = tf.nn.conv2d_transpose(dy, w, tf.constant([2, 9, 9, 5]), [2, 2], "VALID").numpy()
+    np.testing.assert_allclose(out, ref_conv2d_bin(dy, w, (2, 9, 9, 5), (2, 2), (1, 1), "VALID"), atol=1e-10)
+    out = tf.nn.conv2d_transpose(dy.transpose(0, 3, 1, 2), w, [2, 5, 8, 8], 2, data_format="NCHW").numpy()
+    np.testing.assert_allclose(out, ref_conv2d_bin(dy, w, (2, 8, 8, 5), (2, 2), (1, 1), "SAME").transpose(0, 3, 1, 2),
+                               atol=1e-10)
+    pads = [[0, 0], [1, 0], [0, 1], [0, 0]]
+    full = ref_conv2d_bin(dy, w, (2, 10, 10, 5), (2, 2), (1, 1), "VALID")
+    out = tf.nn.conv2d_transpose(dy, w, [2, 9, 9, 5], 2, pads).numpy()
+    np.testing.assert_allclose(out, full[:, 1:10, 0:9], atol=1e-10)
+    with pytest.raises(ValueError, match="conv2d_backprop_input"):
+        tf.nn.conv2d_transpose(dy, w, [2, 5, 5, 5], 2)
+
+
+def test_depthwise_and_separable_api():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 8, 7, 3))
+    dw = rng.standard_normal((3, 3, 3, 2))
+    pw = rng.standard_normal((1, 1, 6, 4))
+    ref = ref_depthwise(x, dw, (2, 2), (1, 1), "SAME")
+    np.testing.assert_allclose(tf.nn.depthwise_conv2d(x, dw, [1, 2, 2, 1], "SAME").numpy(), ref, atol=1e-10)
+    out = tf.nn.depthwise_conv2d(x.transpose(0, 3, 1, 2), dw, [1, 1, 2, 2], "SAME", data_format="NCHW").numpy()
+    np.testing.assert_allclose(out, ref.transpose(0, 3, 1, 2), atol=1e-10)
+    sep = tf.nn.separable_conv2d(x, dw, pw, [1, 1, 1, 1], "VALID").numpy()
+    np.testing.assert_allclose(sep, ref_depthwise(x, dw) @ pw[0, 0], atol=1e-10)
+    check_grad(lambda a, b, c: tf.nn.separable_conv2d(a, b, c, [1, 1, 1, 1], "SAME"),
+               [x[:1, :5, :5], dw, pw])
+    with pytest.raises(ValueError, match="separable_conv2d"):
+        tf.nn.separable_conv2d(x, dw, pw[:, :, :5], [1, 1, 1, 1], "VALID")
+
+
+def test_api_errors():
+    x = np.zeros((1, 5, 5, 3), np.float32)
+    with pytest.raises(ValueError, match=r"conv2d.*\[1,5,5,3\]"):
+        tf.nn.conv2d(x, np.zeros((3, 3, 2, 4), np.float32), 1, "SAME")
+    with pytest.raises(ValueError, match="strides"):
+        tf.nn.conv2d(x, np.zeros((3, 3, 3, 4), np.float32), [1, 1, 1], "SAME")
+    with pytest.raises(ValueError, match="padding"):
+        tf.nn.conv2d(x, np.zeros((3, 3, 3, 4), np.float32), 1, "FULL")
+    with pytest.raises(ValueError, match="conv2d.*filters must be 4-D"):
+        tf.nn.conv2d(x, np.zeros((3, 3, 3), np.float32), 1, "SAME")
+    with pytest.raises((ValueError, TypeError), match="conv2d"):
+        tf.nn.conv2d(x, tf.constant(np.zeros((3, 3, 3, 4), np.float64)), 1, "SAME")

@@ -28,7 +28,7 @@
 #include <omp.h>
 #include <stdlib.h>
 
-#define CONV_COL_CAP (1 << 20)
+#define CONV_COL_CAP (1 << 19)
 
 typedef struct {
     int64_t N, H, W, CI, KH, KW, CIg, CO, OH, OW, sh, sw, dh, dw, ph, pw, G;
