@@ -58,3 +58,13 @@ from .preprocessing import (CenterCrop, Normalization, RandomBrightness,  # noqa
 __all__ += ["Resizing", "CenterCrop", "Normalization", "RandomCrop", "RandomFlip",
             "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
             "RandomBrightness", "RandomHeight", "RandomWidth"]
+
+# convops (issue 5): convolution layers
+from .convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D,  # noqa: E402
+                            Convolution2D, Convolution2DTranspose, DepthwiseConv2D,
+                            SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+                            SeparableConvolution2D)
+
+__all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv1D",
+            "SeparableConv2D", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
+            "SeparableConvolution1D", "SeparableConvolution2D"]
