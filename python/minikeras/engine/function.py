@@ -9,6 +9,7 @@ Python side effects therefore happen only while tracing, as in TensorFlow."""
 import contextlib
 import functools
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -18,7 +19,42 @@ from .tensor import convert_to_tensor
 
 C = _core.ops
 _run_eagerly = False
-_graph_stack = []
+
+
+class _ThreadStack(threading.local):
+    """A list per thread: the graphs being traced by this thread (the C side's
+    mk_tracing_graph is thread-local too), so a tf.data worker tracing its map function
+    never captures ops that another thread runs eagerly at the same time."""
+
+    def __init__(self):
+        self.items = []
+
+    def __bool__(self):
+        return bool(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def __setitem__(self, i, v):
+        self.items[i] = v
+
+    def __delitem__(self, i):
+        del self.items[i]
+
+    def append(self, g):
+        self.items.append(g)
+
+    def pop(self):
+        return self.items.pop()
+
+
+_graph_stack = _ThreadStack()
 
 
 def run_functions_eagerly(run_eagerly):
