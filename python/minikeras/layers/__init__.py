@@ -59,6 +59,16 @@ __all__ += ["Resizing", "CenterCrop", "Normalization", "RandomCrop", "RandomFlip
             "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
             "RandomBrightness", "RandomHeight", "RandomWidth"]
 
+# convops (issue 5): convolution layers
+from .convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D,  # noqa: E402
+                            Convolution2D, Convolution2DTranspose, DepthwiseConv2D,
+                            SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+                            SeparableConvolution2D)
+
+__all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv1D",
+            "SeparableConv2D", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
+            "SeparableConvolution1D", "SeparableConvolution2D"]
+
 # poolnorm: pooling and reshaping layers (issue 5)
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: E402
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
