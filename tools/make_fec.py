@@ -334,7 +334,11 @@ def make_fec(out_dir, triplets=3000, test_fraction=0.1, seed=0, jobs=None, quali
     work = [(seed, img_dir, quality, items[j:j + chunk]) for j in range(0, len(items), chunk)]
     if jobs > 1 and len(items) >= 256:
         import multiprocessing as mp
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp
+        # fork is fastest; but not from a process whose OpenMP runtime is running (minikeras
+        # loaded, e.g. under pytest): forked children of a live OpenMP pool can hang
+        safe_fork = ("fork" in mp.get_all_start_methods()
+                     and "minikeras._core" not in sys.modules)
+        ctx = mp.get_context("fork" if safe_fork else "spawn")
         with ctx.Pool(min(jobs, len(work))) as pool:
             sum(pool.imap_unordered(_render_chunk, work))
     else:
