@@ -30,6 +30,24 @@ def functions_run_eagerly():
     return _run_eagerly
 
 
+class NotTraceableError(Exception):
+    """Raised by an op that cannot be recorded into a C graph (string tensors, file reads,
+    image decoders, py_function) while a graph is being traced.  tf.function catches it at
+    the outermost trace and runs that function eagerly from then on; tf.data's map uses its
+    eager worker threads instead."""
+
+
+def not_traceable(what):
+    """Call first thing in every op that has no C-graph form: no-op when eager."""
+    if _graph_stack:
+        raise NotTraceableError(
+            f"{what} works on values a traced C graph cannot hold (strings, files, Python "
+            "callbacks); the function is run eagerly instead")
+
+
+_EAGER = object()   # cache entry: this signature runs eagerly (its trace hit NotTraceableError)
+
+
 def current_graph():
     return _graph_stack[-1] if _graph_stack else None
 
@@ -221,6 +239,8 @@ class Function:
             concrete = cache.get(key)
         except TypeError:
             concrete, key = None, None
+        if concrete is _EAGER:
+            return fn(*call_args, **kwargs)
         if concrete is not None:
             return concrete(leaves)
         return self._trace(fn, instance, args, kwargs, leaves, cache, key)
@@ -233,8 +253,17 @@ class Function:
         if instance is not None:
             targs = (instance,) + tuple(targs)
         graph = _core.Graph()
-        with _Trace(graph):
-            result = fn(*targs, **tkwargs)
+        keep = _KeepVariables()
+        keep.__enter__()   # a trace that cannot finish must leave the variables as they were
+        try:
+            with _Trace(graph):
+                result = fn(*targs, **tkwargs)
+        except NotTraceableError:
+            keep.__exit__(None, None, None)
+            if key is not None:
+                cache[key] = _EAGER
+            call_args = args if instance is None else (instance,) + tuple(args)
+            return fn(*call_args, **kwargs)
         out_leaves = []
         struct = _flatten_out(result, out_leaves)
         graph.set_io(inputs, out_leaves)

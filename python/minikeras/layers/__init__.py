@@ -48,3 +48,13 @@ __all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
 from .preprocessing import Rescaling, experimental  # noqa: E402
 
 __all__ += ["Rescaling", "experimental"]
+
+# prelayers (issue 5): tf.keras 2.5 preprocessing layers (also under experimental.preprocessing)
+from .preprocessing import (CenterCrop, Normalization, RandomBrightness,  # noqa: E402
+                            RandomContrast, RandomCrop, RandomFlip, RandomHeight,
+                            RandomRotation, RandomTranslation, RandomWidth, RandomZoom,
+                            Resizing)
+
+__all__ += ["Resizing", "CenterCrop", "Normalization", "RandomCrop", "RandomFlip",
+            "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+            "RandomBrightness", "RandomHeight", "RandomWidth"]

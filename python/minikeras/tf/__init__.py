@@ -36,3 +36,7 @@ for _mod, _prefix in ((_sys.modules[__name__], "tf"), (math, "tf.math"), (nn, "t
                       (linalg, "tf.linalg"), (random, "tf.random")):
     _symbolic.wrap_namespace(_mod, _prefix)
 del _mod, _prefix, _sys
+
+# tf.image (imageops)
+from . import image  # noqa: E402,F401
+_symbolic.wrap_namespace(image, "tf.image")

@@ -342,6 +342,8 @@ class SequenceAdapter(DataAdapter):
         super().__init__(steps)
         self._seq = x
         self._shuffle = shuffle
+        self.workers = 1             # set by EpochIterator from fit's workers / max_queue_size
+        self.max_queue_size = 10
         self._class_weight = class_weight
         self.num_batches = len(x)
 
@@ -355,6 +357,12 @@ class SequenceAdapter(DataAdapter):
             order = list(range(len(seq)))
             if self._shuffle:
                 random.shuffle(order)
+            if self.workers > 1:     # seq[i] computed ahead on threads, in order
+                from .prefetch import ordered_map
+                for batch in ordered_map(seq.__getitem__, order, self.workers,
+                                         self.max_queue_size):
+                    yield standardize_batch(batch)
+                return
             for i in order:
                 yield standardize_batch(seq[i])
         return self._with_class_weight(gen(), self._class_weight)

@@ -20,12 +20,16 @@ _logger = get_logger("minikeras")     # logging is imported at the first message
 
 class EpochIterator:
     def __init__(self, x=None, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
-                 initial_epoch=0, epochs=1, shuffle=False, class_weight=None):
+                 initial_epoch=0, epochs=1, shuffle=False, class_weight=None, workers=1,
+                 max_queue_size=10):
         self._initial_epoch = initial_epoch
         self._epochs = epochs
         self._adapter = select_data_adapter(x, y, sample_weight, batch_size=batch_size,
                                             steps=steps_per_epoch, shuffle=shuffle,
                                             class_weight=class_weight)
+        if hasattr(self._adapter, "workers"):     # a Sequence: fetched ahead when workers > 1
+            self._adapter.workers = int(workers or 1)
+            self._adapter.max_queue_size = max_queue_size
         self._user_steps = steps_per_epoch
         self._inferred_steps = steps_per_epoch if steps_per_epoch is not None \
             else self._adapter.num_batches

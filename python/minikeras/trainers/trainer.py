@@ -463,7 +463,8 @@ class Trainer:
         with self._respect_compiled_trainable_state():
             handler = EpochIterator(x, y, sample_weight, batch_size=batch_size,
                                     steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
-                                    epochs=epochs, shuffle=shuffle, class_weight=class_weight)
+                                    epochs=epochs, shuffle=shuffle, class_weight=class_weight,
+                                    workers=workers, max_queue_size=max_queue_size)
             if not isinstance(callbacks, CallbackList):
                 callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                          model=self, verbose=verbose, epochs=epochs,
@@ -522,7 +523,8 @@ class Trainer:
         self._assert_compile_was_called()
         verbose = _resolve_verbose(verbose)
         handler = EpochIterator(x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps,
-                                initial_epoch=0, epochs=1, shuffle=False)
+                                initial_epoch=0, epochs=1, shuffle=False, workers=workers,
+                                max_queue_size=max_queue_size)
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=1,
@@ -554,7 +556,8 @@ class Trainer:
         (a list / dict of them for several outputs)."""
         verbose = _resolve_verbose(verbose)
         handler = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
-                                initial_epoch=0, epochs=1, shuffle=False)
+                                initial_epoch=0, epochs=1, shuffle=False, workers=workers,
+                                max_queue_size=max_queue_size)
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=1,

@@ -1,0 +1,46 @@
+"""tf.function over a function with an op that has no C-graph form runs it eagerly, with
+the right results on every call and no half-applied variable updates from the failed trace."""
+import numpy as np
+import pytest
+
+from minikeras import tf
+from minikeras.engine.function import NotTraceableError, not_traceable
+
+calls = []
+
+
+def python_side(x):
+    not_traceable("test_op")
+    calls.append(float(np.asarray(x).sum()))
+    return x
+
+
+def test_not_traceable_is_silent_when_eager():
+    not_traceable("test_op")
+
+
+def test_function_falls_back_to_eager_and_keeps_variables():
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def f(x):
+        v.assign_add(1.0)           # runs during the failed trace: must be undone
+        y = python_side(x * 2.0)
+        return y + v
+
+    del calls[:]
+    r1 = f(tf.constant([1.0, 2.0]))
+    np.testing.assert_allclose(r1.numpy(), [4.0, 6.0])
+    assert float(v.numpy()) == 2.0
+    r2 = f(tf.constant([3.0, 4.0]))
+    np.testing.assert_allclose(r2.numpy(), [9.0, 11.0])
+    assert float(v.numpy()) == 3.0
+    assert calls == [6.0, 14.0]
+
+
+def test_error_raised_inside_a_trace():
+    from minikeras.engine.function import _Trace
+    from minikeras import _core
+    with pytest.raises(NotTraceableError, match="test_op"):
+        with _Trace(_core.Graph()):
+            not_traceable("test_op")
