@@ -31,7 +31,7 @@ struct mk_graph {
     int tracing;
 };
 
-mk_graph *mk_tracing_graph = NULL;
+_Thread_local mk_graph *mk_tracing_graph = NULL;
 extern PyTypeObject mk_Graph_Type;
 
 static mk_node *graph_push(mk_graph *g) {

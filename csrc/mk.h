@@ -191,7 +191,7 @@ extern PyObject *mk_ResourceExhaustedError;
 /* tapes and graphs hooks (tape.c, graph.c) */
 extern uint32_t mk_active_tapes;
 void mk_tape_record(mk_call *c);
-extern struct mk_graph *mk_tracing_graph;
+extern _Thread_local struct mk_graph *mk_tracing_graph;   /* per thread: a trace records only its own thread's ops */
 int mk_graph_record(mk_call *c);
 
 #endif

@@ -44,3 +44,40 @@ def test_error_raised_inside_a_trace():
     with pytest.raises(NotTraceableError, match="test_op"):
         with _Trace(_core.Graph()):
             not_traceable("test_op")
+
+
+def test_tracing_is_per_thread():
+    """While one thread traces, another thread's eager ops are neither recorded into that
+    graph nor refused by not_traceable."""
+    import threading
+    started, release = threading.Event(), threading.Event()
+    seen = {}
+
+    @tf.function
+    def traced(x):
+        started.set()
+        release.wait(5)
+        return x * 2.0
+
+    def other():
+        started.wait(5)
+        not_traceable("other thread")        # must not raise: this thread is eager
+        seen["y"] = (tf.constant([1.0]) + 1.0).numpy()
+        release.set()
+
+    t = threading.Thread(target=other)
+    t.start()
+    r = traced(tf.constant([3.0]))
+    t.join()
+    np.testing.assert_allclose(r.numpy(), [6.0])
+    np.testing.assert_allclose(seen["y"], [2.0])
+    np.testing.assert_allclose(traced(tf.constant([4.0])).numpy(), [8.0])   # replay is clean
+
+
+def test_function_with_string_argument_runs_eagerly():
+    @tf.function
+    def path_of(i, prefix):
+        return prefix + tf.strings.as_string(i) + ".jpg"
+
+    assert path_of(tf.constant(3), tf.constant("img/")).numpy() == b"img/3.jpg"
+    assert path_of(tf.constant(42), tf.constant("x/")).numpy() == b"x/42.jpg"

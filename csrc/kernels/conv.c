@@ -1,12 +1,38 @@
-/* Conv family: 2-D convolution, NHWC input, HWIO filter, via im2col + BLAS gemm.
- * conv2d attrs: i[0] = stride_h, i[1] = stride_w, i[2] = dilation_h, i[3] = dilation_w,
- *               i[4] = padding (0 = VALID, 1 = SAME, TensorFlow's asymmetric SAME).
- * The batch is split over OpenMP threads; each thread has its own im2col buffer
- * and calls single-threaded BLAS. */
+/* Conv family: 2-D convolution in NHWC with HWIO filters (TensorFlow's layouts).
+ *
+ * Every op takes the same first five ints:
+ *   i[0] = stride_h, i[1] = stride_w, i[2] = dilation_h, i[3] = dilation_w,
+ *   i[4] = padding (0 = VALID, 1 = SAME: TensorFlow's asymmetric SAME, the extra
+ *          row/column of padding at the bottom/right).
+ *
+ * conv2d(x [N,H,W,CI], w [KH,KW,CIg,CO]) -> y [N,OH,OW,CO]
+ *     grouped when CIg < CI: groups G = CI / CIg (CO % G == 0), group g reads input
+ *     channels [g*CIg, (g+1)*CIg) and writes output channels [g*CO/G, (g+1)*CO/G).
+ * conv2d_backprop_input(dy [N,OH,OW,CO], w [KH,KW,CIg,CO]; i[5..7] = H, W, CI) -> dx [N,H,W,CI]
+ *     (this is also conv2d_transpose with output shape [N,H,W,CI])
+ * conv2d_backprop_filter(x [N,H,W,CI], dy [N,OH,OW,CO]; i[5..7] = KH, KW, CIg) -> dw [KH,KW,CIg,CO]
+ * depthwise_conv2d(x [N,H,W,C], w [KH,KW,C,DM]) -> y [N,OH,OW,C*DM]   (y[..., c*DM+m])
+ * depthwise_conv2d_backprop_input(dy, w; i[5..7] = H, W, C) -> dx [N,H,W,C]
+ * depthwise_conv2d_backprop_filter(x, dy; i[5..7] = KH, KW, DM) -> dw [KH,KW,C,DM]
+ *
+ * The regular convolutions are im2col + GEMM (single-threaded BLAS per OpenMP
+ * thread): the flattened (image, output row) range is split over threads, each
+ * thread im2cols chunks of rows into its own buffer (about CONV_COL_CAP bytes) and
+ * runs one GEMM per chunk and group.  1x1 stride-1 convolutions skip im2col (the
+ * input itself is the column matrix).  backprop_filter accumulates a filter gradient
+ * per thread and sums them at the end; backprop_input GEMMs dy @ w^T into the column
+ * buffer and scatters it back (col2im), threads owning whole images.
+ * The depthwise ops are direct loops, vectorised over channels. */
 #include "../mk.h"
 #include "blas.h"
 #include <omp.h>
 #include <stdlib.h>
+
+#define CONV_COL_CAP (1 << 19)
+
+typedef struct {
+    int64_t N, H, W, CI, KH, KW, CIg, CO, OH, OW, sh, sw, dh, dw, ph, pw, G;
+} cgeom;
 
 static void conv_geom(int64_t in, int64_t k, int64_t s, int64_t d, int same, int64_t *out, int64_t *pb) {
     int64_t ek = (k - 1) * d + 1;
@@ -21,100 +47,427 @@ static void conv_geom(int64_t in, int64_t k, int64_t s, int64_t d, int same, int
     }
 }
 
-static int infer_conv2d(mk_call *c) {
+#define SHAPE_STR(buf, t) char buf[128]; mk_shape_str(buf, sizeof buf, (t)->ndim, (t)->shape)
+
+static int check_common(mk_call *c) {
     if (mk_same_dtype(c) < 0) return -1;
-    mk_tensor *X = c->in[0], *W = c->in[1];
-    int dt = X->dtype;
+    int dt = c->in[0]->dtype;
     if (dt != MK_F32 && dt != MK_F64)
-        return mk_err(c, "unsupported dtype %s", mk_dtypes[dt].name);
-    char sa[128], sb[128];
-    mk_shape_str(sa, sizeof sa, X->ndim, X->shape);
-    mk_shape_str(sb, sizeof sb, W->ndim, W->shape);
-    if (X->ndim != 4 || W->ndim != 4)
-        return mk_err(c, "input must be 4-D NHWC and filter 4-D HWIO: %s vs. %s", sa, sb);
-    if (X->shape[3] != W->shape[2])
-        return mk_err(c, "input depth must equal filter in_channels: %s vs. %s", sa, sb);
+        return mk_err(c, "unsupported dtype %s (float32 and float64 only)", mk_dtypes[dt].name);
+    for (int i = 0; i < 2; i++)
+        if (c->in[i]->ndim != 4) {
+            SHAPE_STR(sa, c->in[0]);
+            SHAPE_STR(sb, c->in[1]);
+            return mk_err(c, "inputs must be 4-D (NHWC, HWIO): got %s and %s", sa, sb);
+        }
     for (int i = 0; i < 4; i++)
-        if (c->a.i[i] < 1) return mk_err(c, "strides and dilations must be >= 1");
+        if (c->a.i[i] < 1)
+            return mk_err(c, "strides and dilations must be >= 1: strides (%lld, %lld), dilations (%lld, %lld)",
+                          (long long)c->a.i[0], (long long)c->a.i[1], (long long)c->a.i[2], (long long)c->a.i[3]);
     if (c->a.i[4] != 0 && c->a.i[4] != 1) return mk_err(c, "padding must be 0 (VALID) or 1 (SAME)");
-    int64_t oh, ow, pb;
-    conv_geom(X->shape[1], W->shape[0], c->a.i[0], c->a.i[2], (int)c->a.i[4], &oh, &pb);
-    conv_geom(X->shape[2], W->shape[1], c->a.i[1], c->a.i[3], (int)c->a.i[4], &ow, &pb);
-    int64_t sh[4] = {X->shape[0], oh, ow, W->shape[3]};
-    mk_meta_set(&c->meta[0], dt, 4, sh);
     return 0;
 }
 
-#define IM2COL(T)                                                                          \
-    {                                                                                      \
-        const T *x = (const T *)xi;                                                        \
-        T *col = (T *)colv;                                                                \
-        for (int64_t oy = 0; oy < OH; oy++)                                                \
-            for (int64_t ox = 0; ox < OW; ox++) {                                          \
-                T *row = col + (oy * OW + ox) * K;                                         \
-                for (int64_t ky = 0; ky < KH; ky++) {                                      \
-                    int64_t iy = oy * sh - ph + ky * dh;                                   \
-                    for (int64_t kx = 0; kx < KW; kx++) {                                  \
-                        int64_t ix = ox * sw - pw + kx * dw;                               \
-                        T *dst = row + (ky * KW + kx) * CI;                                \
-                        if (iy < 0 || iy >= H || ix < 0 || ix >= Wd)                       \
-                            memset(dst, 0, CI * sizeof(T));                                \
-                        else                                                               \
-                            memcpy(dst, x + (iy * Wd + ix) * CI, CI * sizeof(T));          \
-                    }                                                                      \
-                }                                                                          \
-            }                                                                              \
-    }
+static void finish_geom(mk_call *c, cgeom *g) {
+    g->sh = c->a.i[0]; g->sw = c->a.i[1]; g->dh = c->a.i[2]; g->dw = c->a.i[3];
+    conv_geom(g->H, g->KH, g->sh, g->dh, (int)c->a.i[4], &g->OH, &g->ph);
+    conv_geom(g->W, g->KW, g->sw, g->dw, (int)c->a.i[4], &g->OW, &g->pw);
+}
 
-static int k_conv2d(mk_call *c) {
-    mk_tensor *X = c->in[0], *Wt = c->in[1], *O = c->out[0];
-    int dt = O->dtype, isz = mk_dtypes[dt].itemsize;
-    int64_t N = X->shape[0], H = X->shape[1], Wd = X->shape[2], CI = X->shape[3];
-    int64_t KH = Wt->shape[0], KW = Wt->shape[1], CO = Wt->shape[3];
-    int64_t OH = O->shape[1], OW = O->shape[2];
-    int64_t sh = c->a.i[0], sw = c->a.i[1], dh = c->a.i[2], dw = c->a.i[3];
-    int64_t ph, pw, t1;
-    conv_geom(H, KH, sh, dh, (int)c->a.i[4], &t1, &ph);
-    conv_geom(Wd, KW, sw, dw, (int)c->a.i[4], &t1, &pw);
-    int64_t M = OH * OW, K = KH * KW * CI;
-    if (N == 0 || M == 0 || CO == 0) return 0;
-    if (K == 0) { memset(mk_data(O), 0, mk_numel(O) * isz); return 0; }
-    const char *xb = mk_data(X), *wb = mk_data(Wt);
-    char *ob = mk_data(O);
+/* which: 0 conv2d, 1 backprop_input, 2 backprop_filter; 3..5 the same for depthwise.
+ * Fills g from the inputs and attributes, validating everything. */
+static int get_geom(mk_call *c, int which, cgeom *g) {
+    if (check_common(c) < 0) return -1;
+    mk_tensor *A = c->in[0], *B = c->in[1];
+    SHAPE_STR(sa, A);
+    SHAPE_STR(sb, B);
+    int depthwise = which >= 3;
+    int kind = which % 3;
+    if (kind == 0) {              /* x, w */
+        g->N = A->shape[0]; g->H = A->shape[1]; g->W = A->shape[2]; g->CI = A->shape[3];
+        g->KH = B->shape[0]; g->KW = B->shape[1]; g->CIg = B->shape[2]; g->CO = B->shape[3];
+    } else if (kind == 1) {       /* dy, w; i[5..7] = H, W, CI */
+        for (int i = 5; i < 8; i++)
+            if (c->a.i[i] < 0) return mk_err(c, "input sizes must be >= 0, got (%lld, %lld, %lld)",
+                                             (long long)c->a.i[5], (long long)c->a.i[6], (long long)c->a.i[7]);
+        g->N = A->shape[0]; g->H = c->a.i[5]; g->W = c->a.i[6]; g->CI = c->a.i[7];
+        g->KH = B->shape[0]; g->KW = B->shape[1]; g->CIg = B->shape[2]; g->CO = B->shape[3];
+    } else {                      /* x, dy; i[5..7] = KH, KW, CIg (depthwise: DM) */
+        if (c->a.i[5] < 1 || c->a.i[6] < 1 || c->a.i[7] < 0)
+            return mk_err(c, "filter sizes must be >= 1, got (%lld, %lld, %lld)",
+                          (long long)c->a.i[5], (long long)c->a.i[6], (long long)c->a.i[7]);
+        g->N = A->shape[0]; g->H = A->shape[1]; g->W = A->shape[2]; g->CI = A->shape[3];
+        g->KH = c->a.i[5]; g->KW = c->a.i[6]; g->CIg = c->a.i[7]; g->CO = B->shape[3];
+    }
+    if (g->KH < 1 || g->KW < 1) return mk_err(c, "filter spatial sizes must be >= 1: input %s, filter %s", sa, sb);
+    if (depthwise) {
+        /* CI = C, CIg = DM, CO = C * DM */
+        if (kind != 2) { g->CIg = B->shape[3]; g->CO = g->CI * g->CIg; }
+        if (kind != 2 && B->shape[2] != g->CI)
+            return mk_err(c, "input depth must equal the filter's in_channels: input depth %lld, %s vs. %s",
+                          (long long)g->CI, sa, sb);
+        if (kind == 1 && A->shape[3] != g->CI * g->CIg)
+            return mk_err(c, "out_backprop depth must be in_channels * channel_multiplier = %lld: %s vs. %s",
+                          (long long)(g->CI * g->CIg), sa, sb);
+        if (kind == 2 && g->CO != g->CI * g->CIg)
+            return mk_err(c, "out_backprop depth must be in_channels * channel_multiplier = %lld: %s vs. %s",
+                          (long long)(g->CI * g->CIg), sa, sb);
+        g->G = g->CI;
+    } else {
+        if (kind == 1 && A->shape[3] != g->CO)
+            return mk_err(c, "out_backprop depth must equal the filter's out_channels: %s vs. %s", sa, sb);
+        if (g->CIg == 0) {
+            if (g->CI != 0) return mk_err(c, "filter in_channels is 0 but input depth is %lld: %s vs. %s",
+                                          (long long)g->CI, sa, sb);
+            g->G = 1;
+        } else {
+            if (g->CI % g->CIg != 0)
+                return mk_err(c, "input depth must be evenly divisible by filter depth: %lld vs %lld (%s vs. %s)",
+                              (long long)g->CI, (long long)g->CIg, sa, sb);
+            g->G = g->CI / g->CIg;
+            if (g->G == 0) return mk_err(c, "input depth %lld is smaller than filter depth %lld (%s vs. %s)",
+                                         (long long)g->CI, (long long)g->CIg, sa, sb);
+            if (g->CO % g->G != 0)
+                return mk_err(c, "number of output channels %lld must be divisible by the number of groups %lld (%s vs. %s)",
+                              (long long)g->CO, (long long)g->G, sa, sb);
+        }
+    }
+    finish_geom(c, g);
+    if (kind != 0) {
+        mk_tensor *dy = kind == 1 ? A : B;
+        if (kind == 2 && dy->shape[0] != g->N)
+            return mk_err(c, "input and out_backprop batch sizes differ: %s vs. %s", sa, sb);
+        if (dy->shape[1] != g->OH || dy->shape[2] != g->OW)
+            return mk_err(c, "out_backprop spatial size %lldx%lld does not match the convolution's output "
+                          "%lldx%lld (input %lldx%lld, filter %lldx%lld, strides %lldx%lld, dilations %lldx%lld, %s): %s vs. %s",
+                          (long long)dy->shape[1], (long long)dy->shape[2], (long long)g->OH, (long long)g->OW,
+                          (long long)g->H, (long long)g->W, (long long)g->KH, (long long)g->KW,
+                          (long long)g->sh, (long long)g->sw, (long long)g->dh, (long long)g->dw,
+                          c->a.i[4] ? "SAME" : "VALID", sa, sb);
+    }
+    return 0;
+}
+
+static int infer_for(mk_call *c, int which) {
+    cgeom g;
+    if (get_geom(c, which, &g) < 0) return -1;
+    int dt = c->in[0]->dtype, kind = which % 3;
+    if (kind == 0) {
+        int64_t sh[4] = {g.N, g.OH, g.OW, g.CO};
+        mk_meta_set(&c->meta[0], dt, 4, sh);
+    } else if (kind == 1) {
+        int64_t sh[4] = {g.N, g.H, g.W, g.CI};
+        mk_meta_set(&c->meta[0], dt, 4, sh);
+    } else {
+        int64_t sh[4] = {g.KH, g.KW, which >= 3 ? g.CI : g.CIg, which >= 3 ? g.CIg : g.CO};
+        mk_meta_set(&c->meta[0], dt, 4, sh);
+    }
+    return 0;
+}
+static int infer_conv2d(mk_call *c) { return infer_for(c, 0); }
+static int infer_conv2d_bin(mk_call *c) { return infer_for(c, 1); }
+static int infer_conv2d_bfil(mk_call *c) { return infer_for(c, 2); }
+static int infer_dw(mk_call *c) { return infer_for(c, 3); }
+static int infer_dw_bin(mk_call *c) { return infer_for(c, 4); }
+static int infer_dw_bfil(mk_call *c) { return infer_for(c, 5); }
+
+/* ---- type-generic helpers ---------------------------------------------- */
+#define T float
+#define F(name) name##_s
+#include "conv_impl.h"
+#undef T
+#undef F
+#define T double
+#define F(name) name##_d
+#include "conv_impl.h"
+#undef T
+#undef F
+
+static void gemm(int dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const void *A, int64_t lda,
+                 const void *B, int64_t ldb, double beta, void *Cm, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (dt == MK_F32)
+        MK_CBLAS(sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        (blasint)M, (blasint)N, (blasint)K, 1.0f, (const float *)A, (blasint)lda,
+                        (const float *)B, (blasint)ldb, (float)beta, (float *)Cm, (blasint)ldc);
+    else
+        MK_CBLAS(dgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        (blasint)M, (blasint)N, (blasint)K, 1.0, (const double *)A, (blasint)lda,
+                        (const double *)B, (blasint)ldb, beta, (double *)Cm, (blasint)ldc);
+}
+
+static void im2col(int dt, const cgeom *g, const void *x, int64_t r0, int64_t r1, int64_t c0, void *col) {
+    if (dt == MK_F32) im2col_s(g, (const float *)x, r0, r1, c0, (float *)col);
+    else im2col_d(g, (const double *)x, r0, r1, c0, (double *)col);
+}
+static void col2im(int dt, const cgeom *g, const void *col, int64_t r0, int64_t r1, int64_t c0, void *dx) {
+    if (dt == MK_F32) col2im_s(g, (const float *)col, r0, r1, c0, (float *)dx);
+    else col2im_d(g, (const double *)col, r0, r1, c0, (double *)dx);
+}
+
+static int pick_threads(double flops, int64_t units) {
     int nt = omp_get_max_threads();
-    if (nt > N) nt = (int)N;
-    if (2.0 * N * M * K * CO < 2e6) nt = 1;
+    if (nt > units) nt = (int)units;
+    if (flops < 2e6) nt = 1;
+    return nt < 1 ? 1 : nt;
+}
+
+static int is_1x1(const cgeom *g) {
+    return g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
+}
+
+/* rows of output per im2col chunk */
+static int64_t chunk_rows(const cgeom *g, int isz) {
+    int64_t per = g->OW * g->KH * g->KW * (g->CIg ? g->CIg : 1) * isz;
+    int64_t rc = per > 0 ? CONV_COL_CAP / per : 1;
+    return rc < 1 ? 1 : rc;
+}
+
+#define OOM_CHECK(c, fail, what) \
+    if (fail) return mk_err(c, "out of memory for the %s buffers", what)
+
+/* ---- conv2d ------------------------------------------------------------ */
+static int k_conv2d(mk_call *c) {
+    cgeom g;
+    if (get_geom(c, 0, &g) < 0) return -1;
+    mk_tensor *O = c->out[0];
+    int dt = O->dtype, isz = mk_dtypes[dt].itemsize;
+    int64_t R = g.N * g.OH, Kg = g.KH * g.KW * g.CIg, COg = g.CO / (g.G ? g.G : 1);
+    if (R == 0 || g.OW == 0 || g.CO == 0) return 0;
+    if (Kg == 0) { memset(mk_data(O), 0, (size_t)mk_numel(O) * isz); return 0; }
+    const char *xb = mk_data(c->in[0]), *wb = mk_data(c->in[1]);
+    char *ob = mk_data(O);
+    int one = is_1x1(&g);
+    int64_t rc = chunk_rows(&g, isz);
+    int nt = pick_threads(2.0 * R * g.OW * Kg * g.CO, R);
     int fail = 0;
     #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        void *colv = malloc((size_t)(M * K * isz));
-        if (!colv) {
+        int t = omp_get_thread_num();
+        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
+        void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
+        if (!one && !col) {
             #pragma omp atomic write
             fail = 1;
         } else {
-            #pragma omp for schedule(static)
-            for (int64_t n = 0; n < N; n++) {
-                const char *xi = xb + n * H * Wd * CI * isz;
-                char *oi = ob + n * M * CO * isz;
-                if (dt == MK_F32) {
-                    IM2COL(float)
-                    MK_CBLAS(sgemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)M, (blasint)CO,
-                                    (blasint)K, 1.0f, colv, (blasint)K, (const float *)wb, (blasint)CO,
-                                    0.0f, (float *)oi, (blasint)CO);
-                } else {
-                    IM2COL(double)
-                    MK_CBLAS(dgemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)M, (blasint)CO,
-                                    (blasint)K, 1.0, colv, (blasint)K, (const double *)wb, (blasint)CO,
-                                    0.0, (double *)oi, (blasint)CO);
+            for (int64_t rs = r0; rs < r1; rs += rc) {
+                int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
+                for (int64_t gi = 0; gi < g.G; gi++) {
+                    const void *A;
+                    int64_t lda;
+                    if (one) { A = xb + (rs * g.OW * g.CI + gi * g.CIg) * isz; lda = g.CI; }
+                    else { im2col(dt, &g, xb, rs, re, gi * g.CIg, col); A = col; lda = Kg; }
+                    gemm(dt, 0, 0, rows, COg, Kg, A, lda, wb + gi * COg * isz, g.CO, 0.0,
+                         ob + (rs * g.OW * g.CO + gi * COg) * isz, g.CO);
                 }
             }
-            free(colv);
+        }
+        free(col);
+    }
+    OOM_CHECK(c, fail, "im2col");
+    return 0;
+}
+
+/* ---- conv2d_backprop_filter -------------------------------------------- */
+static int k_conv2d_bfil(mk_call *c) {
+    cgeom g;
+    if (get_geom(c, 2, &g) < 0) return -1;
+    mk_tensor *O = c->out[0];
+    int dt = O->dtype, isz = mk_dtypes[dt].itemsize;
+    int64_t R = g.N * g.OH, Kg = g.KH * g.KW * g.CIg, COg = g.CO / (g.G ? g.G : 1);
+    int64_t fsize = mk_numel(O);
+    char *ob = mk_data(O);
+    if (fsize == 0) return 0;
+    memset(ob, 0, (size_t)fsize * isz);
+    if (R == 0 || g.OW == 0) return 0;
+    const char *xb = mk_data(c->in[0]), *db = mk_data(c->in[1]);
+    int one = is_1x1(&g);
+    int64_t rc = chunk_rows(&g, isz);
+    int nt = pick_threads(2.0 * R * g.OW * Kg * g.CO, R);
+    char *accs = nt > 1 ? malloc((size_t)(nt - 1) * fsize * isz) : NULL;
+    if (nt > 1 && !accs) return mk_err(c, "out of memory for per-thread filter gradients");
+    int fail = 0;
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num();
+        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
+        char *acc = t == 0 ? ob : accs + (t - 1) * fsize * isz;
+        if (t) memset(acc, 0, (size_t)fsize * isz);
+        void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
+        if (!one && !col) {
+            #pragma omp atomic write
+            fail = 1;
+        } else {
+            for (int64_t rs = r0; rs < r1; rs += rc) {
+                int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
+                for (int64_t gi = 0; gi < g.G; gi++) {
+                    const void *A;
+                    int64_t lda;
+                    if (one) { A = xb + (rs * g.OW * g.CI + gi * g.CIg) * isz; lda = g.CI; }
+                    else { im2col(dt, &g, xb, rs, re, gi * g.CIg, col); A = col; lda = Kg; }
+                    gemm(dt, 1, 0, Kg, COg, rows, A, lda, db + (rs * g.OW * g.CO + gi * COg) * isz, g.CO,
+                         1.0, acc + gi * COg * isz, g.CO);
+                }
+            }
+        }
+        free(col);
+        #pragma omp barrier
+        if (nt > 1) {
+            /* sum the per-thread gradients into the output, split by element */
+            int64_t e0 = fsize * t / nt, e1 = fsize * (t + 1) / nt;
+            for (int k = 0; k < nt - 1; k++) {
+                if (dt == MK_F32) {
+                    float *o = (float *)ob;
+                    const float *a = (const float *)(accs + k * fsize * isz);
+                    for (int64_t e = e0; e < e1; e++) o[e] += a[e];
+                } else {
+                    double *o = (double *)ob;
+                    const double *a = (const double *)(accs + k * fsize * isz);
+                    for (int64_t e = e0; e < e1; e++) o[e] += a[e];
+                }
+            }
         }
     }
-    if (fail) return mk_err(c, "out of memory for im2col buffer (%lld x %lld)", (long long)M, (long long)K);
+    free(accs);
+    OOM_CHECK(c, fail, "im2col");
+    return 0;
+}
+
+/* ---- conv2d_backprop_input (= conv2d_transpose) --------------------------- */
+static int k_conv2d_bin(mk_call *c) {
+    cgeom g;
+    if (get_geom(c, 1, &g) < 0) return -1;
+    mk_tensor *O = c->out[0];
+    int dt = O->dtype, isz = mk_dtypes[dt].itemsize;
+    int64_t Kg = g.KH * g.KW * g.CIg, COg = g.CO / (g.G ? g.G : 1);
+    char *ob = mk_data(O);
+    int64_t osize = mk_numel(O);
+    if (osize == 0) return 0;
+    if (g.OH == 0 || g.OW == 0 || g.CO == 0 || Kg == 0) { memset(ob, 0, (size_t)osize * isz); return 0; }
+    const char *db = mk_data(c->in[0]), *wb = mk_data(c->in[1]);
+    int one = is_1x1(&g);
+    int64_t rc = chunk_rows(&g, isz);
+    int64_t img = g.H * g.W * g.CI;
+    int nt = pick_threads(2.0 * g.N * g.OH * g.OW * Kg * g.CO, g.N);
+    int fail = 0;
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num();
+        int64_t n0 = g.N * t / nt, n1 = g.N * (t + 1) / nt;
+        int64_t r0 = n0 * g.OH, r1 = n1 * g.OH;
+        void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
+        if (!one && !col) {
+            #pragma omp atomic write
+            fail = 1;
+        } else {
+            if (!one) memset(ob + n0 * img * isz, 0, (size_t)((n1 - n0) * img * isz));
+            for (int64_t rs = r0; rs < r1; rs += rc) {
+                int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
+                for (int64_t gi = 0; gi < g.G; gi++) {
+                    const void *A = db + (rs * g.OW * g.CO + gi * COg) * isz;
+                    if (one) {
+                        gemm(dt, 0, 1, rows, Kg, COg, A, g.CO, wb + gi * COg * isz, g.CO, 0.0,
+                             ob + (rs * g.OW * g.CI + gi * g.CIg) * isz, g.CI);
+                    } else {
+                        gemm(dt, 0, 1, rows, Kg, COg, A, g.CO, wb + gi * COg * isz, g.CO, 0.0, col, Kg);
+                        col2im(dt, &g, col, rs, re, gi * g.CIg, ob);
+                    }
+                }
+            }
+        }
+        free(col);
+    }
+    OOM_CHECK(c, fail, "col2im");
+    return 0;
+}
+
+/* ---- depthwise ------------------------------------------------------------ */
+static int k_dw(mk_call *c) {
+    cgeom g;
+    if (get_geom(c, 3, &g) < 0) return -1;
+    mk_tensor *O = c->out[0];
+    int dt = O->dtype;
+    int64_t R = g.N * g.OH;
+    if (R == 0 || g.OW == 0 || g.CO == 0) return 0;
+    const void *x = mk_data(c->in[0]), *w = mk_data(c->in[1]);
+    void *y = mk_data(O);
+    int nt = pick_threads(2.0 * R * g.OW * g.CO * g.KH * g.KW, R);
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num();
+        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
+        if (dt == MK_F32) dw_fwd_s(&g, x, w, y, r0, r1);
+        else dw_fwd_d(&g, x, w, y, r0, r1);
+    }
+    return 0;
+}
+
+static int k_dw_bin(mk_call *c) {
+    cgeom g;
+    if (get_geom(c, 4, &g) < 0) return -1;
+    mk_tensor *O = c->out[0];
+    int dt = O->dtype;
+    int64_t R = g.N * g.H;
+    if (R == 0 || g.W == 0 || g.CI == 0) return 0;
+    const void *dy = mk_data(c->in[0]), *w = mk_data(c->in[1]);
+    void *dx = mk_data(O);
+    int nt = pick_threads(2.0 * g.N * g.OH * g.OW * g.CO * g.KH * g.KW, R);
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num();
+        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
+        if (dt == MK_F32) dw_bin_s(&g, dy, w, dx, r0, r1);
+        else dw_bin_d(&g, dy, w, dx, r0, r1);
+    }
+    return 0;
+}
+
+static int k_dw_bfil(mk_call *c) {
+    cgeom g;
+    if (get_geom(c, 5, &g) < 0) return -1;
+    mk_tensor *O = c->out[0];
+    int dt = O->dtype, isz = mk_dtypes[dt].itemsize;
+    int64_t fsize = mk_numel(O), R = g.N * g.OH;
+    char *ob = mk_data(O);
+    if (fsize == 0) return 0;
+    memset(ob, 0, (size_t)fsize * isz);
+    if (R == 0 || g.OW == 0) return 0;
+    const void *x = mk_data(c->in[0]), *dy = mk_data(c->in[1]);
+    int nt = pick_threads(2.0 * R * g.OW * g.CO * g.KH * g.KW, R);
+    char *accs = nt > 1 ? calloc((size_t)(nt - 1) * fsize, isz) : NULL;
+    if (nt > 1 && !accs) return mk_err(c, "out of memory for per-thread filter gradients");
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num();
+        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
+        char *acc = t == 0 ? ob : accs + (t - 1) * fsize * isz;
+        if (dt == MK_F32) dw_bfil_s(&g, x, dy, (float *)acc, r0, r1);
+        else dw_bfil_d(&g, x, dy, (double *)acc, r0, r1);
+        #pragma omp barrier
+        if (nt > 1) {
+            int64_t e0 = fsize * t / nt, e1 = fsize * (t + 1) / nt;
+            for (int k = 0; k < nt - 1; k++) {
+                if (dt == MK_F32) {
+                    float *o = (float *)ob;
+                    const float *a = (const float *)(accs + k * fsize * isz);
+                    for (int64_t e = e0; e < e1; e++) o[e] += a[e];
+                } else {
+                    double *o = (double *)ob;
+                    const double *a = (const double *)(accs + k * fsize * isz);
+                    for (int64_t e = e0; e < e1; e++) o[e] += a[e];
+                }
+            }
+        }
+    }
+    free(accs);
     return 0;
 }
 
 void mk_register_conv(void) {
     mk_ops[MK_OP_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d, {k_conv2d}};
+    mk_ops[MK_OP_CONV2D_BACKPROP_INPUT] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d_bin, {k_conv2d_bin}};
+    mk_ops[MK_OP_CONV2D_BACKPROP_FILTER] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d_bfil, {k_conv2d_bfil}};
+    mk_ops[MK_OP_DEPTHWISE_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw, {k_dw}};
+    mk_ops[MK_OP_DEPTHWISE_CONV2D_BACKPROP_INPUT] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw_bin, {k_dw_bin}};
+    mk_ops[MK_OP_DEPTHWISE_CONV2D_BACKPROP_FILTER] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw_bfil, {k_dw_bfil}};
 }

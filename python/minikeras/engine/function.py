@@ -9,6 +9,7 @@ Python side effects therefore happen only while tracing, as in TensorFlow."""
 import contextlib
 import functools
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -18,7 +19,42 @@ from .tensor import convert_to_tensor
 
 C = _core.ops
 _run_eagerly = False
-_graph_stack = []
+
+
+class _ThreadStack(threading.local):
+    """A list per thread: the graphs being traced by this thread (the C side's
+    mk_tracing_graph is thread-local too), so a tf.data worker tracing its map function
+    never captures ops that another thread runs eagerly at the same time."""
+
+    def __init__(self):
+        self.items = []
+
+    def __bool__(self):
+        return bool(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def __setitem__(self, i, v):
+        self.items[i] = v
+
+    def __delitem__(self, i):
+        del self.items[i]
+
+    def append(self, g):
+        self.items.append(g)
+
+    def pop(self):
+        return self.items.pop()
+
+
+_graph_stack = _ThreadStack()
 
 
 def run_functions_eagerly(run_eagerly):
@@ -92,13 +128,22 @@ def _is_tensor(x):
     return isinstance(x, _core.TensorBase)
 
 
+class _HasStrings(Exception):
+    """A string tensor among the arguments: C graphs hold numbers only, so the call runs
+    eagerly (string ops would raise NotTraceableError in a trace anyway)."""
+
+
 def _flatten_args(obj, leaves):
     """Signature key of obj; tensors (and numpy arrays) become placeholders appended to leaves."""
     if _is_tensor(obj):
         leaves.append(obj)
         return ("T", obj._shape, obj._dtype_id)
+    if type(obj).__name__ == "StringTensor":
+        raise _HasStrings
     if isinstance(obj, np.ndarray):
         t = convert_to_tensor(obj)
+        if not _is_tensor(t):
+            raise _HasStrings
         leaves.append(t)
         return ("T", t._shape, t._dtype_id)
     if isinstance(obj, (list, tuple)):
@@ -228,7 +273,10 @@ class Function:
             # gradient came back None after the first call), so the function runs eagerly
             return fn(*call_args, **kwargs)
         leaves = []
-        key = (_flatten_args(args, leaves), _flatten_args(kwargs, leaves))
+        try:
+            key = (_flatten_args(args, leaves), _flatten_args(kwargs, leaves))
+        except _HasStrings:
+            return fn(*call_args, **kwargs)
         cache = self._cache
         if instance is not None:
             try:

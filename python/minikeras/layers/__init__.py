@@ -58,3 +58,28 @@ from .preprocessing import (CenterCrop, Normalization, RandomBrightness,  # noqa
 __all__ += ["Resizing", "CenterCrop", "Normalization", "RandomCrop", "RandomFlip",
             "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
             "RandomBrightness", "RandomHeight", "RandomWidth"]
+
+# convops (issue 5): convolution layers
+from .convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D,  # noqa: E402
+                            Convolution2D, Convolution2DTranspose, DepthwiseConv2D,
+                            SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+                            SeparableConvolution2D)
+
+__all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv1D",
+            "SeparableConv2D", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
+            "SeparableConvolution1D", "SeparableConvolution2D"]
+
+# poolnorm: pooling and reshaping layers (issue 5)
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: E402
+                      GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                      GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .reshaping import (Cropping1D, Cropping2D, SpatialDropout1D, SpatialDropout2D,  # noqa: E402
+                        UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+
+__all__ += ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
+            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
+            "GlobalAveragePooling2D", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
+            "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+            "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D",
+            "UpSampling2D", "SpatialDropout1D", "SpatialDropout2D"]

@@ -16,7 +16,10 @@ BatchNormalization and Bessel's correction, as tf.keras 2.5 does it:
   16/32, i.e. CNN feature maps) it is the unbiased variance, var * n / (n - 1) with
   n = N*H*W elements per channel, as TensorFlow's FusedBatchNorm kernel returns it;
   also epsilon is raised to at least 1.001e-5 there, as tf.nn.fused_batch_norm does.
-  `layer.fused` tells which path a built layer takes (None until built).
+  `layer.fused` tells which path a built layer takes (None until built).  On the fused
+  path with channels last (4-D NHWC, float32/float16) the layer runs the fused C ops
+  fused_batch_norm / fused_batch_norm_inference (csrc/kernels/norm.c; gradient: the
+  fused fused_batch_norm_grad op); NCHW stays composed.
 - training=None means inference (the Keras learning phase is 0) unless an outer
   call passed training (Model.fit calls the model with training=True); a layer with
   trainable=False always runs in inference mode (TF2 behaviour)."""
@@ -255,6 +258,8 @@ class BatchNormalization(Layer):
             return _reshape(v, bshape)
 
         epsilon = max(self.epsilon, _FUSED_MIN_EPSILON) if self.fused else self.epsilon
+        if self.fused and self.axis == [ndims - 1] and x._dtype_id == _dt.float32._id:
+            return _cast(self._fused_call(x, training, epsilon), inputs_dtype)
         scale = _broadcast(self.gamma._value) if self.gamma is not None else None
         offset = _broadcast(self.beta._value) if self.beta is not None else None
         if training:
@@ -280,6 +285,28 @@ class BatchNormalization(Layer):
             variance = _broadcast(self.moving_variance._value)
         outputs = _batch_normalization(x, mean, variance, offset, scale, epsilon)
         return _cast(outputs, inputs_dtype)
+
+    def _fused_call(self, x, training, epsilon):
+        """NHWC (channels-last, 4-D) float32: the fused C ops of csrc/kernels/norm.c
+        (one op forward, one fused op backward); same results as the composed path."""
+        nch = x._shape[-1]
+
+        def _param(v, fill):
+            if v is not None:
+                return _cast(v._value, x._dtype_id)
+            return _core.from_buffer(np.full((nch,), fill, np.float32))
+
+        scale, offset = _param(self.gamma, 1.0), _param(self.beta, 0.0)
+        if training:
+            y, mean, var, _, _ = C["fused_batch_norm"](x, scale, offset, floats=(float(epsilon),))
+            if not _CTX.in_shape_inference:
+                decay = float(np.float32(1.0 - self.momentum))
+                self._assign_moving_average(self.moving_mean, C["stop_gradient"](mean), decay)
+                self._assign_moving_average(self.moving_variance, C["stop_gradient"](var), decay)
+            return y
+        mean = _cast(self.moving_mean._value, x._dtype_id)
+        var = _cast(self.moving_variance._value, x._dtype_id)
+        return C["fused_batch_norm_inference"](x, scale, offset, mean, var, floats=(float(epsilon),))
 
     def compute_output_shape(self, input_shape):
         return input_shape
