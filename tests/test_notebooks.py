@@ -60,44 +60,6 @@ EXPECTED = {
 # notebooks that must draw at least one matplotlib figure
 PLOTS = {"06_training.ipynb", "07_visualization.ipynb", "09_data_generators.ipynb",
          "10_preprocessing_layers_tfdata.ipynb", "11_fec_pipeline.ipynb"}
-# Names (attributes of the minikeras package) a notebook needs.  Issue 5's parts land on main
-# one branch after another: a notebook whose names are not all there yet is SKIPPED, so the
-# suite stays green in between.  (To be removed once they have all been merged.)
-REQUIRES = {
-    "09_data_generators.ipynb": [
-        "preprocessing.image.ImageDataGenerator", "layers.Conv2D", "layers.GlobalMaxPool2D",
-        "layers.experimental.preprocessing.Rescaling",
-    ],
-    "10_preprocessing_layers_tfdata.ipynb": [
-        "tf.data.Dataset", "tf.io.read_file", "tf.image.decode_jpeg", "layers.Conv2D",
-        "layers.GlobalMaxPool2D", "layers.experimental.preprocessing.RandomCrop",
-        "layers.experimental.preprocessing.RandomFlip",
-        "layers.experimental.preprocessing.RandomRotation", "utils.image_dataset_from_directory",
-    ],
-    "11_fec_pipeline.ipynb": [
-        "tf.data.Dataset", "tf.strings.as_string", "tf.io.read_file", "tf.image.decode_jpeg",
-        "tf.image.resize",
-    ],
-}
-
-
-def _missing_names(name):
-    import importlib
-    missing = []
-    for dotted in REQUIRES.get(name, []):
-        obj = importlib.import_module("minikeras")
-        for part in dotted.split("."):
-            try:
-                obj = getattr(obj, part)
-            except AttributeError:
-                try:
-                    obj = importlib.import_module(obj.__name__ + "." + part)
-                except (ImportError, AttributeError):
-                    missing.append(dotted)
-                    break
-    return missing
-
-
 def _output_text(nb):
     parts = []
     for cell in nb.cells:
@@ -144,9 +106,6 @@ def test_notebooks_exist():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, kernel_env):
-    missing = _missing_names(path.name)
-    if missing:
-        pytest.skip("needs minikeras.%s (not merged yet)" % ", minikeras.".join(missing))
     nb = nbformat.read(str(path), as_version=4)
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(kernel_env)}})
