@@ -38,16 +38,30 @@ def find_cuda():
     return home
 
 
+def jpeg_config():
+    """libjpeg(-turbo) for the decode_jpeg kernel (Debian libjpeg62-turbo-dev; `make build`
+    installs it).  Without jpeglib.h the op reports that and Python decodes with Pillow.
+    MINIKERAS_LIBJPEG=0 builds without it."""
+    if os.environ.get("MINIKERAS_LIBJPEG", "1") == "0":
+        return [], []
+    for inc in ("/usr/include", "/usr/local/include"):
+        if os.path.exists(os.path.join(inc, "jpeglib.h")):
+            return ["jpeg"], [("MK_HAVE_LIBJPEG", "1")]
+    print("minikeras: jpeglib.h not found: decode_jpeg will use Pillow", file=sys.stderr)
+    return [], []
+
+
 blas = blas_config()
+jpeg_libs, jpeg_macros = jpeg_config()
 sources = sorted(glob.glob("csrc/*.c")) + sorted(glob.glob("csrc/kernels/*.c"))
 core = Extension(
     "minikeras._core",
     sources=sources,
     include_dirs=["csrc"] + blas["include_dirs"],
     library_dirs=blas["library_dirs"],
-    libraries=blas["libraries"] + ["m"],
+    libraries=blas["libraries"] + jpeg_libs + ["m"],
     runtime_library_dirs=blas["runtime_library_dirs"],
-    define_macros=blas["define_macros"],
+    define_macros=blas["define_macros"] + jpeg_macros,
     extra_compile_args=["-O3", "-std=gnu11", "-fopenmp", "-march=x86-64-v3", "-mtune=native",
                         "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wno-unused-function",
                         "-Wno-missing-field-initializers"],

@@ -129,6 +129,7 @@ enum {
     MK_OP_MULTI_OUT = 128,  /* number of outputs decided by infer (c->nout set by caller) */
     MK_OP_ELEMENTWISE = 256, /* out[j] depends only on in[k][j] (or a 1-element input): a traced
                                 graph may run a chain of these chunk by chunk (graph.c) */
+    MK_OP_NOGIL     = 512,  /* slow per element (decoders): the kernel never holds the GIL */
 };
 
 typedef struct mk_opdef {

@@ -226,7 +226,7 @@ int mk_exec(mk_call *c) {
         }
         for (int i = 0; i < c->nin; i++) work += mk_numel(c->in[i]);
         int rc;
-        if (work >= MK_PAR_MIN) {
+        if (work >= MK_PAR_MIN || (op->flags & MK_OP_NOGIL)) {
             Py_BEGIN_ALLOW_THREADS
             rc = k(c);
             Py_END_ALLOW_THREADS

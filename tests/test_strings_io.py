@@ -260,7 +260,7 @@ def test_fec_pipeline_lines(tmp_path):
         id_ = tf.constant(i, tf.int64)
         path = prefix + tf.strings.as_string(id_) + ".jpg"
         assert path.numpy() == f"{prefix}{i}.jpg".encode()
-        image = _decode_jpeg()(tf.io.read_file(path), channels=3)
+        image = _decode_jpeg()(tf.io.read_file(path), channels=3, dct_method="INTEGER_ACCURATE")
         assert image.dtype == tf.uint8 and image.shape == (112, 112, 3)
         ref = np.asarray(Image.open(d / f"{i}.jpg").convert("RGB"))
         np.testing.assert_array_equal(image.numpy(), ref)      # Pillow's libjpeg-turbo, same settings
@@ -319,7 +319,7 @@ def test_jpeg_round_trip_and_channels():
     assert tf.io.decode_jpeg(_jpeg_bytes(_smooth(50, 33)), ratio=4).shape == (13, 9, 3)
     im = Image.open(io.BytesIO(enc.numpy()))
     im.draft("RGB", (32, 24))
-    np.testing.assert_array_equal(tf.io.decode_jpeg(enc, ratio=2).numpy(), np.asarray(im))
+    np.testing.assert_array_equal(tf.io.decode_jpeg(enc, ratio=2, dct_method="INTEGER_ACCURATE").numpy(), np.asarray(im))
     # fancy_upscaling=False: Pillow's draft decode (IFAST, no fancy upsampling), as TF's
     nf = tf.io.decode_jpeg(enc, fancy_upscaling=False)
     assert nf.shape == (48, 64, 3) and np.abs(nf.numpy().astype(int) - rgb).mean() < 3.0
@@ -328,7 +328,7 @@ def test_jpeg_round_trip_and_channels():
     Image.fromarray(rgb).convert("CMYK").save(cm, "JPEG")
     assert tf.io.decode_jpeg(cm.getvalue()).shape == (48, 64, 3)
     pj = _jpeg_bytes(rgb, progressive=True)
-    np.testing.assert_array_equal(tf.io.decode_jpeg(pj).numpy(), np.asarray(Image.open(io.BytesIO(pj))))
+    np.testing.assert_array_equal(tf.io.decode_jpeg(pj, dct_method="INTEGER_ACCURATE").numpy(), np.asarray(Image.open(io.BytesIO(pj))))
     # grayscale encode, decode_image
     e1 = tf.io.encode_jpeg(tf.constant(rgb[..., :1]))
     assert tf.io.decode_image(e1).shape == (48, 64, 1)
@@ -397,7 +397,7 @@ def test_tf_function_falls_back_to_eager(tmp_path):
     @tf.function
     def load(i):
         path = prefix + tf.strings.as_string(i) + ".jpg"
-        return tf.cast(tf.io.decode_jpeg(tf.io.read_file(path), channels=3), tf.float32) / 255.0
+        return tf.cast(tf.io.decode_jpeg(tf.io.read_file(path), channels=3, dct_method="INTEGER_ACCURATE"), tf.float32) / 255.0
 
     for _ in range(3):
         x = load(tf.constant(9, tf.int64))

@@ -87,6 +87,8 @@ static inline void sc_short_task(const sc_plan *p, int64_t t) {
 /* Copy an nd-dim block of isz-byte elements: dst[idx . ds] = src[idx . ss]
  * (strides in elements, any sign).  nd <= SC_MAXD.  dst and src must not overlap.
  * Small copies never enter an OpenMP region (that alone costs about a microsecond). */
+#define SC_PAR_MIN_BYTES ((int64_t)1 << 21)
+
 static void scopy(int isz, int nd, const int64_t *shape, char *dst, const int64_t *ds,
                   const char *src, const int64_t *ss) {
     sc_plan P;
@@ -106,7 +108,9 @@ static void scopy(int isz, int nd, const int64_t *shape, char *dst, const int64_
     P.rows = 1;
     for (int i = 0; i < n - 1; i++) P.rows *= P.sh[i];
     int64_t total = P.rows * P.len;
-    if (total < MK_PAR_MIN) {
+    /* a copy is memory-bound: one core streams ~10 GB/s, so threads only pay off on
+     * megabytes (waking the OpenMP team costs more than copying a 300 KB image) */
+    if (total * isz < SC_PAR_MIN_BYTES) {
         P.per = P.rows;
         sc_short_task(&P, 0);
         return;

@@ -85,8 +85,6 @@ def _out_of_range(msg):
 
 # ---- stacking ------------------------------------------------------------------------------
 
-_BIG_BATCH = 1 << 18      # elements in a batch component above which rows are copied by numpy
-
 def _stack_component(ts, index):
     t0 = ts[0]
     if S.is_string_tensor(t0):
@@ -97,22 +95,8 @@ def _stack_component(ts, index):
             raise _invalid(f"Cannot batch tensors with different shapes in component {index}. "
                            f"First element had shape {list(s0)} and element {i} had shape "
                            f"{list(t._shape)}.")
-    if t0._size * len(ts) >= _BIG_BATCH:
-        # big rows (images): one fresh buffer, rows copied in by numpy (memcpy speed;
-        # the concat path went through a reshape per row and a strided copy)
-        # (one OpenMP thread for the fill: map workers keep the cores busy, and a team
-        # spinning at a barrier on an oversubscribed machine made this 20x slower)
-        from ..engine.api.index import zeros
-        nt = _core.get_num_threads()
-        _core.set_num_threads(1)
-        try:
-            out = zeros((len(ts),) + s0, _dt.ALL[t0._dtype_id])
-        finally:
-            _core.set_num_threads(nt)
-        a = np.asarray(out)
-        for i, t in enumerate(ts):
-            a[i] = np.asarray(t)
-        return out
+    # one concat: each row is one memcpy (copies below 2 MB stay on the calling thread,
+    # shape.c), into a buffer that is never zero-filled first
     new = (1,) + s0
     if len(ts) == 1:
         return C["reshape"](t0, ints=new)

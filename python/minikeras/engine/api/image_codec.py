@@ -1,19 +1,19 @@
 """Image codecs: tf.io / tf.image decode_jpeg, decode_png, decode_image, encode_jpeg,
-encode_png, on Pillow (libjpeg-turbo, libpng/zlib; decoding releases the GIL, so Dataset.map
-worker threads decode in parallel).
+encode_png.
+
+JPEG decodes in C on the system's libjpeg-turbo (csrc/kernels/codec.c): the kernel never
+holds the GIL, so Dataset.map worker threads decode in parallel, and it uses TensorFlow's
+libjpeg settings (dct_method '' = INTEGER_FAST, fancy upsampling), so the pixels are
+TensorFlow's (bit-identical to TF 2.21 on our test files).  Where the extension was built
+without libjpeg, or for files it does not take (CMYK), Pillow decodes: then the default
+dct_method is INTEGER_ACCURATE (Pillow cannot combine IFAST with fancy upsampling), within
+a few levels of TF's.  Pillow also does PNG, GIF, BMP and the encoders (PNG decoding holds
+the GIL).
 
 As in TensorFlow, the decoders take one scalar string (the file's bytes) and return a
 uint8 tensor [height, width, channels]; decode_jpeg / decode_png also decode the other
 formats (JPEG, PNG, GIF, BMP are told apart by their magic bytes), decode_image returns
 [frames, h, w, c] for animated GIFs when expand_animations.
-
-Differences from TensorFlow's values:
-- decode_jpeg: TF's default dct_method '' means libjpeg's INTEGER_FAST (IFAST) with fancy
-  upsampling; Pillow cannot combine those two, so the default here decodes with
-  INTEGER_ACCURATE (ISLOW) and fancy upsampling -- identical to TF's
-  dct_method='INTEGER_ACCURATE', and within a few levels of TF's default on natural images.
-  fancy_upscaling=False gives IFAST without fancy upsampling, exactly TF's
-  (dct_method '' / 'INTEGER_FAST', fancy_upscaling=False).
 - channels=1 from a colour JPEG is libjpeg's own grayscale output (the Y plane), as TF's.
 - PNG colour -> gray uses libpng's fixed-point 0.299/0.587 formula, as TF's (identical)."""
 import io as _io
@@ -141,6 +141,25 @@ def _jpeg_fast(data, channels, ratio, fancy):
     return np.frombuffer(im.tobytes(), dtype=np.uint8).reshape(h, w, 1 if mode == "L" else 3)
 
 
+_DCT_METHODS = {"": 0, "INTEGER_FAST": 0, "INTEGER_ACCURATE": 1}
+_c_jpeg = ["decode_jpeg" in _core.ops]
+
+
+def _jpeg_c(data, channels, ratio, fancy, dct_method):
+    """The C decoder (a uint8 tensor), or None: not built with libjpeg, or a file it does
+    not take (the Pillow path then decodes it or raises TensorFlow's error)."""
+    if not _c_jpeg[0]:
+        return None
+    x = _from_buffer(np.frombuffer(data, np.uint8))
+    try:
+        return _core.ops["decode_jpeg"](
+            x, ints=(channels, ratio, 1 if fancy else 0, _DCT_METHODS.get(dct_method, 0)))
+    except _Err as e:
+        if "built without libjpeg" in str(e):
+            _c_jpeg[0] = False
+        return None
+
+
 def _jpeg(data, channels, ratio, fancy, dct_method, op):
     try:
         a = _jpeg_fast(data, channels, ratio, fancy)
@@ -252,7 +271,10 @@ def _decode(contents, channels, op, kind, ratio=1, fancy=True, dct_method="", dt
     if fmt == "JPEG":
         if channels == 4:
             raise _Err(f"{op}: JPEG does not support 4 channels")
-        a = _jpeg(data, channels, ratio, fancy, dct_method, op)
+        t = _jpeg_c(data, channels, ratio, fancy, dct_method)
+        if t is not None and dtype == _dt.uint8:
+            return t
+        a = np.asarray(t) if t is not None else _jpeg(data, channels, ratio, fancy, dct_method, op)
         bits16 = False
     elif fmt == "GIF":
         if channels not in (0, 3):
