@@ -5,13 +5,16 @@
  *   i[4] = padding (0 = VALID, 1 = SAME: TensorFlow's asymmetric SAME, the extra
  *          row/column of padding at the bottom/right).
  *
- * conv2d(x [N,H,W,CI], w [KH,KW,CIg,CO]) -> y [N,OH,OW,CO]
+ * conv2d(x [N,H,W,CI], w [KH,KW,CIg,CO] [, bias [CO]]; i[5] = activation) -> y [N,OH,OW,CO]
+ *     optional third input: a bias added to every output pixel; i[5] = 1 applies relu to
+ *     the result (fused, while the chunk is in cache; the gradient rule applies relu_grad).
  *     grouped when CIg < CI: groups G = CI / CIg (CO % G == 0), group g reads input
  *     channels [g*CIg, (g+1)*CIg) and writes output channels [g*CO/G, (g+1)*CO/G).
  * conv2d_backprop_input(dy [N,OH,OW,CO], w [KH,KW,CIg,CO]; i[5..7] = H, W, CI) -> dx [N,H,W,CI]
  *     (this is also conv2d_transpose with output shape [N,H,W,CI])
  * conv2d_backprop_filter(x [N,H,W,CI], dy [N,OH,OW,CO]; i[5..7] = KH, KW, CIg) -> dw [KH,KW,CIg,CO]
- * depthwise_conv2d(x [N,H,W,C], w [KH,KW,C,DM]) -> y [N,OH,OW,C*DM]   (y[..., c*DM+m])
+ * depthwise_conv2d(x [N,H,W,C], w [KH,KW,C,DM] [, bias [C*DM]]; i[5] = activation)
+ *     -> y [N,OH,OW,C*DM]   (y[..., c*DM+m]); bias and relu fused as for conv2d
  * depthwise_conv2d_backprop_input(dy, w; i[5..7] = H, W, C) -> dx [N,H,W,C]
  * depthwise_conv2d_backprop_filter(x, dy; i[5..7] = KH, KW, DM) -> dw [KH,KW,C,DM]
  *
@@ -50,6 +53,7 @@ static void conv_geom(int64_t in, int64_t k, int64_t s, int64_t d, int same, int
 #define SHAPE_STR(buf, t) char buf[128]; mk_shape_str(buf, sizeof buf, (t)->ndim, (t)->shape)
 
 static int check_common(mk_call *c) {
+    if (c->nin < 2) return mk_err(c, "takes at least 2 inputs, got %d", c->nin);
     if (mk_same_dtype(c) < 0) return -1;
     int dt = c->in[0]->dtype;
     if (dt != MK_F32 && dt != MK_F64)
@@ -164,10 +168,25 @@ static int infer_for(mk_call *c, int which) {
     }
     return 0;
 }
-static int infer_conv2d(mk_call *c) { return infer_for(c, 0); }
+/* the optional bias input and fused activation of the forward ops */
+static int check_bias_act(mk_call *c) {
+    if (c->nin > 3) return mk_err(c, "takes 2 or 3 inputs (input, filter[, bias]), got %d", c->nin);
+    if (c->nin == 3) {
+        mk_tensor *B = c->in[2];
+        int64_t co = c->meta[0].shape[3];
+        if (B->ndim != 1 || B->shape[0] != co) {
+            SHAPE_STR(sb, B);
+            return mk_err(c, "bias must be 1-D with one value per output channel (%lld): got %s",
+                          (long long)co, sb);
+        }
+    }
+    if (c->a.i[5] != 0 && c->a.i[5] != 1) return mk_err(c, "activation must be 0 (none) or 1 (relu)");
+    return 0;
+}
+static int infer_conv2d(mk_call *c) { return infer_for(c, 0) < 0 ? -1 : check_bias_act(c); }
 static int infer_conv2d_bin(mk_call *c) { return infer_for(c, 1); }
 static int infer_conv2d_bfil(mk_call *c) { return infer_for(c, 2); }
-static int infer_dw(mk_call *c) { return infer_for(c, 3); }
+static int infer_dw(mk_call *c) { return infer_for(c, 3) < 0 ? -1 : check_bias_act(c); }
 static int infer_dw_bin(mk_call *c) { return infer_for(c, 4); }
 static int infer_dw_bfil(mk_call *c) { return infer_for(c, 5); }
 
@@ -226,6 +245,26 @@ static int64_t chunk_rows(const cgeom *g, int isz) {
 #define OOM_CHECK(c, fail, what) \
     if (fail) return mk_err(c, "out of memory for the %s buffers", what)
 
+/* y[r, :] = act(y[r, :] + bias) for `rows` rows of width CO */
+static void bias_act(int dt, void *y, int64_t rows, int64_t CO, const void *bias, int relu) {
+    if (!bias && !relu) return;
+    if (dt == MK_F32) {
+        float *o = (float *)y;
+        const float *b = (const float *)bias;
+        for (int64_t r = 0; r < rows; r++, o += CO) {
+            if (b) for (int64_t j = 0; j < CO; j++) o[j] += b[j];
+            if (relu) for (int64_t j = 0; j < CO; j++) o[j] = o[j] > 0 ? o[j] : 0;
+        }
+    } else {
+        double *o = (double *)y;
+        const double *b = (const double *)bias;
+        for (int64_t r = 0; r < rows; r++, o += CO) {
+            if (b) for (int64_t j = 0; j < CO; j++) o[j] += b[j];
+            if (relu) for (int64_t j = 0; j < CO; j++) o[j] = o[j] > 0 ? o[j] : 0;
+        }
+    }
+}
+
 /* ---- conv2d ------------------------------------------------------------ */
 static int k_conv2d(mk_call *c) {
     cgeom g;
@@ -234,7 +273,13 @@ static int k_conv2d(mk_call *c) {
     int dt = O->dtype, isz = mk_dtypes[dt].itemsize;
     int64_t R = g.N * g.OH, Kg = g.KH * g.KW * g.CIg, COg = g.CO / (g.G ? g.G : 1);
     if (R == 0 || g.OW == 0 || g.CO == 0) return 0;
-    if (Kg == 0) { memset(mk_data(O), 0, (size_t)mk_numel(O) * isz); return 0; }
+    const void *bias = c->nin == 3 ? mk_data(c->in[2]) : NULL;
+    int relu = c->a.i[5] == 1;
+    if (Kg == 0) {
+        memset(mk_data(O), 0, (size_t)mk_numel(O) * isz);
+        bias_act(dt, mk_data(O), R * g.OW, g.CO, bias, relu);
+        return 0;
+    }
     const char *xb = mk_data(c->in[0]), *wb = mk_data(c->in[1]);
     char *ob = mk_data(O);
     int one = is_1x1(&g);
@@ -260,6 +305,7 @@ static int k_conv2d(mk_call *c) {
                     gemm(dt, 0, 0, rows, COg, Kg, A, lda, wb + gi * COg * isz, g.CO, 0.0,
                          ob + (rs * g.OW * g.CO + gi * COg) * isz, g.CO);
                 }
+                bias_act(dt, ob + rs * g.OW * g.CO * isz, rows, g.CO, bias, relu);
             }
         }
         free(col);
@@ -390,6 +436,9 @@ static int k_dw(mk_call *c) {
     int64_t R = g.N * g.OH;
     if (R == 0 || g.OW == 0 || g.CO == 0) return 0;
     const void *x = mk_data(c->in[0]), *w = mk_data(c->in[1]);
+    const void *bias = c->nin == 3 ? mk_data(c->in[2]) : NULL;
+    int relu = c->a.i[5] == 1;
+    int isz = mk_dtypes[dt].itemsize;
     void *y = mk_data(O);
     int nt = pick_threads(2.0 * R * g.OW * g.CO * g.KH * g.KW, R);
     #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -398,6 +447,7 @@ static int k_dw(mk_call *c) {
         int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
         if (dt == MK_F32) dw_fwd_s(&g, x, w, y, r0, r1);
         else dw_fwd_d(&g, x, w, y, r0, r1);
+        bias_act(dt, (char *)y + r0 * g.OW * g.CO * isz, (r1 - r0) * g.OW, g.CO, bias, relu);
     }
     return 0;
 }
@@ -464,10 +514,10 @@ static int k_dw_bfil(mk_call *c) {
 }
 
 void mk_register_conv(void) {
-    mk_ops[MK_OP_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d, {k_conv2d}};
+    mk_ops[MK_OP_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG | MK_OP_VARIADIC, infer_conv2d, {k_conv2d}};
     mk_ops[MK_OP_CONV2D_BACKPROP_INPUT] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d_bin, {k_conv2d_bin}};
     mk_ops[MK_OP_CONV2D_BACKPROP_FILTER] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d_bfil, {k_conv2d_bfil}};
-    mk_ops[MK_OP_DEPTHWISE_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw, {k_dw}};
+    mk_ops[MK_OP_DEPTHWISE_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG | MK_OP_VARIADIC, infer_dw, {k_dw}};
     mk_ops[MK_OP_DEPTHWISE_CONV2D_BACKPROP_INPUT] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw_bin, {k_dw_bin}};
     mk_ops[MK_OP_DEPTHWISE_CONV2D_BACKPROP_FILTER] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw_bfil, {k_dw_bfil}};
 }
