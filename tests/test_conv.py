@@ -464,3 +464,19 @@ def test_fused_bias_relu(op, ref, dtype):
         xs, ws = x[:2, :4, :4], w
         # shift away from the relu kink so finite differences are smooth
         check_grad(lambda a, c, d: OPS[op](a, c, d, ints=(2, 1, 1, 1, 1, 1)), [xs, ws, b])
+
+
+@pytest.mark.parametrize("cin,co,groups", [(1, 43, 1), (1, 32, 1), (2, 16, 2), (1, 5, 1)])
+def test_small_k_float32_paths(cin, co, groups):
+    """K = 3*3*CIg <= 12 runs the register-blocked float32 loops (32-, 8- and 1-wide columns)."""
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((5, 9, 10, cin)).astype(np.float32)
+    w = rng.standard_normal((3, 3, cin // groups, co)).astype(np.float32)
+    ints = _ints((1, 1), (1, 1), "SAME")
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    ref = ref_conv2d(x64, w64, padding="SAME")
+    np.testing.assert_allclose(_run("conv2d", x, w, ints), ref, rtol=1e-4, atol=1e-4)
+    dy = rng.standard_normal(ref.shape).astype(np.float32)
+    np.testing.assert_allclose(_run("conv2d_backprop_filter", x, dy, ints + w.shape[:3]),
+                               ref_conv2d_bfil(x64, dy.astype(np.float64), w.shape, padding="SAME"),
+                               rtol=1e-4, atol=1e-3)
