@@ -324,6 +324,14 @@ static int64_t chunk_rows(const cgeom *g, int isz) {
     return rc < 1 ? 1 : rc;
 }
 
+/* rows per scheduling block: at most the buffer's rc, and small enough that every thread
+ * gets about 4 blocks, so that a thread slowed down (a busy core) does not hold up the rest */
+static int64_t block_rows(int64_t R, int64_t rc, int nt) {
+    int64_t bs = nt > 1 ? (R + 4 * nt - 1) / (4 * nt) : R;
+    if (bs > rc) bs = rc;
+    return bs < 1 ? 1 : bs;
+}
+
 #define OOM_CHECK(c, fail, what) \
     if (fail) return mk_err(c, "out of memory for the %s buffers", what)
 
@@ -368,17 +376,19 @@ static int k_conv2d(mk_call *c) {
     int64_t rc = chunk_rows(&g, isz);
     int nt = pick_threads(2.0 * R * g.OW * Kg * g.CO, R);
     int fail = 0;
+    int64_t bs = block_rows(R, rc, nt), nb = (R + bs - 1) / bs;
     #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        int t = omp_get_thread_num();
-        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
-        void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
+        void *col = one ? NULL : malloc((size_t)(bs * g.OW * Kg * isz));
         if (!one && !col) {
             #pragma omp atomic write
             fail = 1;
-        } else {
-            for (int64_t rs = r0; rs < r1; rs += rc) {
-                int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < nb; b++) {
+            if (!one && !col) continue;
+            int64_t rs = b * bs, re = rs + bs < R ? rs + bs : R, rows = (re - rs) * g.OW;
+            {
                 for (int64_t gi = 0; gi < g.G; gi++) {
                     const void *A;
                     int64_t lda;
@@ -419,19 +429,22 @@ static int k_conv2d_bfil(mk_call *c) {
     char *accs = nt > 1 ? malloc((size_t)(nt - 1) * fsize * isz) : NULL;
     if (nt > 1 && !accs) return mk_err(c, "out of memory for per-thread filter gradients");
     int fail = 0;
+    int64_t bs = block_rows(R, rc, nt), nb = (R + bs - 1) / bs;
     #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int t = omp_get_thread_num();
-        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
         char *acc = t == 0 ? ob : accs + (t - 1) * fsize * isz;
         if (t) memset(acc, 0, (size_t)fsize * isz);
-        void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
+        void *col = one ? NULL : malloc((size_t)(bs * g.OW * Kg * isz));
         if (!one && !col) {
             #pragma omp atomic write
             fail = 1;
-        } else {
-            for (int64_t rs = r0; rs < r1; rs += rc) {
-                int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < nb; b++) {
+            if (!one && !col) continue;
+            int64_t rs = b * bs, re = rs + bs < R ? rs + bs : R, rows = (re - rs) * g.OW;
+            {
                 for (int64_t gi = 0; gi < g.G; gi++) {
                     const void *A;
                     int64_t lda;
@@ -486,16 +499,20 @@ static int k_conv2d_bin(mk_call *c) {
     int64_t img = g.H * g.W * g.CI;
     int nt = pick_threads(2.0 * g.N * g.OH * g.OW * Kg * g.CO, g.N);
     int fail = 0;
+    /* blocks of whole images (col2im of one image's rows may overlap) */
+    int64_t ib = block_rows(g.N, rc / g.OH > 0 ? rc / g.OH : 1, nt), nb = (g.N + ib - 1) / ib;
     #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        int t = omp_get_thread_num();
-        int64_t n0 = g.N * t / nt, n1 = g.N * (t + 1) / nt;
-        int64_t r0 = n0 * g.OH, r1 = n1 * g.OH;
         void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
         if (!one && !col) {
             #pragma omp atomic write
             fail = 1;
-        } else {
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < nb; b++) {
+            if (!one && !col) continue;
+            int64_t n0 = b * ib, n1 = n0 + ib < g.N ? n0 + ib : g.N;
+            int64_t r0 = n0 * g.OH, r1 = n1 * g.OH;
             if (!one) memset(ob + n0 * img * isz, 0, (size_t)((n1 - n0) * img * isz));
             for (int64_t rs = r0; rs < r1; rs += rc) {
                 int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
