@@ -538,18 +538,29 @@ class SeparableConv(Conv):
         return self._from_nhwc(self._fused("conv2d", y, pk, (1, 1, 1, 1, 0)), batch)
 
     def get_config(self):
+        # tf.keras 2.5: Conv's config (kernel_* and groups included) updated by these keys
         config = super().get_config()
-        config.pop("groups")
-        config.pop("kernel_initializer")
-        config.pop("kernel_regularizer")
-        config.pop("kernel_constraint")
-        config["depth_multiplier"] = self.depth_multiplier
-        config["depthwise_initializer"] = initializers.serialize(self.depthwise_initializer)
-        config["pointwise_initializer"] = initializers.serialize(self.pointwise_initializer)
-        config["depthwise_regularizer"] = _ser(self.depthwise_regularizer)
-        config["pointwise_regularizer"] = _ser(self.pointwise_regularizer)
-        config["depthwise_constraint"] = _ser(self.depthwise_constraint)
-        config["pointwise_constraint"] = _ser(self.pointwise_constraint)
+        config.update({
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "depth_multiplier": self.depth_multiplier,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "depthwise_regularizer": _ser(self.depthwise_regularizer),
+            "pointwise_regularizer": _ser(self.pointwise_regularizer),
+            "bias_regularizer": _ser(self.bias_regularizer),
+            "activity_regularizer": _ser(self.activity_regularizer),
+            "depthwise_constraint": _ser(self.depthwise_constraint),
+            "pointwise_constraint": _ser(self.pointwise_constraint),
+            "bias_constraint": _ser(self.bias_constraint),
+        })
         return config
 
 
