@@ -14,7 +14,7 @@ SOURCES    := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h csrc/kernels/
 PYTEST_ARGS?= -q -m "not gpu"
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: all venv build test demo demo-digits bench bench-fit clean help
+.PHONY: all venv build test demo demo-digits bench bench-fit bench-cnn bench-data clean help
 all: build
 
 help:
@@ -27,6 +27,9 @@ help:
 	@echo "make demo-digits - the first demo: a two-layer network (tf.GradientTape) on scikit-learn's digits"
 	@echo "make bench  - engine benchmarks as ratios against numpy/OpenBLAS"
 	@echo "make bench-fit - the course MLP's fit (s/epoch) and import time against TensorFlow CPU (bench/.tfvenv)"
+	@echo "make bench-cnn  - keras-io's MNIST convnet fit (s/epoch) against TensorFlow CPU (bench/.tfvenv)"
+	@echo "make bench-data - the course's FEC tf.data pipeline and ImageDataGenerator.flow_from_directory"
+	@echo "                  (images/s) against TensorFlow CPU, on SYNTHETIC data"
 	@echo "make clean  - remove build outputs (keeps $(VENV); 'make clean VENV_TOO=1' removes it)"
 
 # ---- venv: python3 -m venv, then the pinned requirements (skipped when the stamp matches) ----
@@ -98,3 +101,12 @@ clean:
 bench-fit: build
 	@echo "== bench-fit: bench/fit_mlp.py (minikeras vs TensorFlow CPU, same data; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset)"
 	@env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VPY) bench/fit_mlp.py $(BENCH_FIT_ARGS)
+
+bench-cnn: build
+	@echo "== bench-cnn: bench/cnn_mnist.py (keras-io MNIST convnet, minikeras vs TensorFlow CPU, same data)"
+	@env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VPY) bench/cnn_mnist.py $(BENCH_CNN_ARGS)
+
+bench-data: build
+	@echo "== bench-data: bench/fec_pipeline.py + bench/image_generator.py (minikeras vs TensorFlow CPU, SYNTHETIC data)"
+	@env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VPY) bench/fec_pipeline.py $(BENCH_FEC_ARGS)
+	@env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VPY) bench/image_generator.py $(BENCH_DATAGEN_ARGS)

@@ -417,8 +417,11 @@ def test_adjust_saturation_hue(x):
         return _from_f(_np_hsv(_to_f(a), f), a.dtype)
     _both(lambda a: tf.image.adjust_saturation(a, 1.6), sat, x, atol=1.01 if x.dtype == np.uint8 else 1e-5)
     _both(lambda a: tf.image.adjust_hue(a, 0.3), hue, x, atol=1.01 if x.dtype == np.uint8 else 1e-5)
-    with pytest.raises(ValueError, match="adjust_hue"):
-        tf.image.adjust_hue(x, 1.5)
+    _both(lambda a: tf.image.adjust_hue(a, 1.3), hue, x, atol=1.01 if x.dtype == np.uint8 else 1e-5)
+    with pytest.raises(ValueError, match="adjust_hue.*3-D"):
+        tf.image.adjust_hue(x[0, 0], 0.1)
+    with pytest.raises(ValueError, match="adjust_saturation.*3 channels"):
+        tf.image.adjust_saturation(x[..., :2], 0.1)
 
 
 def test_random_colour_ops():
@@ -462,6 +465,11 @@ def test_standardization_total_variation_gradients():
     m = f.mean(axis=(1, 2, 3), keepdims=True)
     s = np.maximum(f.std(axis=(1, 2, 3), keepdims=True), 1 / np.sqrt(5 * 6 * 3))
     np.testing.assert_allclose(y, (f - m) / s, rtol=1e-4, atol=1e-5)
+    # TF's docstring example
+    doc = tf.image.per_image_standardization(np.arange(1, 13, dtype=np.int32).reshape(2, 2, 3))
+    assert doc.dtype == tf.float32
+    np.testing.assert_allclose(np.asarray(doc)[0], [[-1.593255, -1.3035723, -1.0138896],
+                                                    [-0.7242068, -0.4345241, -0.14484136]], rtol=1e-6)
     flat = np.asarray(tf.image.per_image_standardization(np.ones((4, 4, 1), np.float32)))
     np.testing.assert_array_equal(flat, 0)
     a = _IMG_F.astype(np.float64)
@@ -487,3 +495,89 @@ def test_composed_gradients():
     check_grad(lambda t: tf.image.central_crop(tf.image.flip_left_right(t), 0.5), [a])
     check_grad(lambda t: tf.image.rot90(tf.image.pad_to_bounding_box(t, 1, 0, 4, 5), 1), [a])
     check_grad(lambda t: tf.image.total_variation(t), [a + np.arange(a.size).reshape(a.shape)])
+
+
+def test_random_ops_traced_in_tf_function():
+    x = tf.constant(_IMG_F)
+    for fn, shape in ((lambda a: tf.image.random_flip_left_right(a), (2, 5, 6, 3)),
+                      (lambda a: tf.image.random_crop(a, [2, 3, 4, 3]), (2, 3, 4, 3)),
+                      (lambda a: tf.image.random_brightness(a, 0.2), (2, 5, 6, 3)),
+                      (lambda a: tf.image.random_contrast(a, 0.5, 1.5), (2, 5, 6, 3)),
+                      (lambda a: tf.image.random_saturation(a, 0.5, 1.5), (2, 5, 6, 3)),
+                      (lambda a: tf.image.random_hue(a, 0.2), (2, 5, 6, 3))):
+        g = tf.function(fn)
+        outs = [np.asarray(g(x)) for _ in range(4)]
+        assert outs[0].shape == shape
+        assert any(not np.array_equal(outs[0], o) for o in outs[1:])   # new draws on each call
+
+
+def test_hsv_gradients():
+    rng = np.random.default_rng(11)
+    rgb = rng.uniform(0.05, 0.95, (3, 4, 3))
+    check_grad(tf.image.rgb_to_hsv, [rgb], atol=1e-5)
+    hsv = rng.uniform(0.05, 0.95, (3, 4, 3))
+    check_grad(tf.image.hsv_to_rgb, [hsv], atol=1e-5)
+
+
+def _ref_patches(x, k, s, r, pad):
+    n, h, w, c = x.shape
+    ek = [(k[i] - 1) * r[i] + 1 for i in range(2)]
+    if pad == "SAME":
+        o = [-(-h // s[0]), -(-w // s[1])]
+        p = [max((o[0] - 1) * s[0] + ek[0] - h, 0), max((o[1] - 1) * s[1] + ek[1] - w, 0)]
+        x = np.pad(x, [(0, 0), (p[0] // 2, p[0] - p[0] // 2), (p[1] // 2, p[1] - p[1] // 2), (0, 0)])
+    else:
+        o = [(h - ek[0]) // s[0] + 1, (w - ek[1]) // s[1] + 1]
+    out = np.zeros((n, o[0], o[1], k[0] * k[1] * c), x.dtype)
+    for i in range(o[0]):
+        for j in range(o[1]):
+            patch = x[:, i * s[0]: i * s[0] + ek[0]: r[0], j * s[1]: j * s[1] + ek[1]: r[1], :]
+            out[:, i, j] = patch.reshape(n, -1)
+    return out
+
+
+@pytest.mark.parametrize("pad", ["VALID", "SAME"])
+@pytest.mark.parametrize("k,s,r", [((2, 2), (1, 1), (1, 1)), ((3, 2), (2, 3), (1, 1)), ((2, 2), (1, 2), (2, 1))])
+def test_extract_patches(pad, k, s, r):
+    x = np.arange(2 * 7 * 8 * 2, dtype=np.float32).reshape(2, 7, 8, 2)
+    y = tf.image.extract_patches(x, [1, *k, 1], [1, *s, 1], [1, *r, 1], pad)
+    np.testing.assert_array_equal(np.asarray(y), _ref_patches(x, k, s, r, pad))
+
+
+def test_resize_size_computed_in_tf_function_falls_back_to_eager():
+    @tf.function
+    def f(x):
+        return tf.image.resize(x, tf.shape(x)[0:2] * 2)
+    assert f(tf.zeros((3, 4, 1))).shape == (6, 8, 1)
+    assert f(tf.zeros((3, 4, 1))).shape == (6, 8, 1)
+
+
+def test_resize_from_worker_threads():
+    # tf.data runs eager maps on worker threads: the kernels release the GIL and share no state
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(5)
+    imgs = [rng.integers(0, 256, (112, 112, 3), dtype=np.uint8) for _ in range(16)]
+    want = [np.asarray(tf.image.resize(a, (160, 160))) for a in imgs]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda a: np.asarray(tf.image.resize(a, (160, 160))), imgs * 3))
+    for i, g in enumerate(got):
+        np.testing.assert_array_equal(g, want[i % 16])
+
+
+def test_psnr_and_views():
+    a = _IMG_U
+    b = np.clip(a.astype(np.int32) + 3, 0, 255).astype(np.uint8)
+    mse = ((a / 255.0 - b / 255.0) ** 2).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(np.asarray(tf.image.psnr(a, b, 255)), -10 * np.log10(mse), rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(tf.image.psnr(_IMG_F, _IMG_F * 0.9, 1.0)),
+                               -10 * np.log10(((_IMG_F * 0.1) ** 2).mean(axis=(1, 2, 3))), rtol=1e-4)
+    # non-contiguous inputs (crops are views) are read correctly
+    x = tf.constant(_IMG_F)
+    crop = tf.image.crop_to_bounding_box(x, 1, 1, 3, 4)
+    np.testing.assert_allclose(np.asarray(tf.image.resize(crop, [6, 8])),
+                               np.asarray(tf.image.resize(np.ascontiguousarray(_IMG_F[:, 1:4, 1:5]), [6, 8])))
+    np.testing.assert_allclose(np.asarray(tf.image.rgb_to_hsv(crop)),
+                               np.asarray(tf.image.rgb_to_hsv(np.ascontiguousarray(_IMG_F[:, 1:4, 1:5]))))
+    np.testing.assert_allclose(np.asarray(I.transform(crop, [1, 0, 0.5, 0, 1, 0.25, 0, 0], "bilinear")),
+                               np.asarray(I.transform(np.ascontiguousarray(_IMG_F[:, 1:4, 1:5]),
+                                                      [1, 0, 0.5, 0, 1, 0.25, 0, 0], "bilinear")))

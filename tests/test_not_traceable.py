@@ -72,3 +72,12 @@ def test_tracing_is_per_thread():
     np.testing.assert_allclose(r.numpy(), [6.0])
     np.testing.assert_allclose(seen["y"], [2.0])
     np.testing.assert_allclose(traced(tf.constant([4.0])).numpy(), [8.0])   # replay is clean
+
+
+def test_function_with_string_argument_runs_eagerly():
+    @tf.function
+    def path_of(i, prefix):
+        return prefix + tf.strings.as_string(i) + ".jpg"
+
+    assert path_of(tf.constant(3), tf.constant("img/")).numpy() == b"img/3.jpg"
+    assert path_of(tf.constant(42), tf.constant("x/")).numpy() == b"x/42.jpg"

@@ -1,4 +1,4 @@
-"""Runs every notebook in notebooks/ (the course's sections 3-8) with nbclient on a python3 kernel
+"""Runs every notebook in notebooks/ (the course's sections 3-11) with nbclient on a python3 kernel
 of this interpreter, asserting that no cell raises and checking a few outputs.
 
 Each notebook runs in its own temporary directory (files it saves, such as model.h5, go there) with
@@ -43,11 +43,23 @@ EXPECTED = {
     "08_custom_call_and_train_step.ipynb": [
         "Epoch 1/", "val_accuracy",
     ],
+    "09_data_generators.ipynb": [
+        "Found 210 images belonging to 3 classes.", "7 210",
+        "{'angular_leaf_spot': 0, 'bean_rust': 1, 'healthy': 2}", "(32, 128, 128, 3) (32, 3)",
+        "Epoch 2/2", "affine_transform",
+    ],
+    "10_preprocessing_layers_tfdata.ipynb": [
+        "Found 210 images belonging to 3 classes.", "(TensorShape([160, 160, 3]), tf.uint8)",
+        "(TensorShape([]), tf.string)", "(TensorShape([]), tf.int64)",
+        "['angular_leaf_spot', 'bean_rust', 'healthy']",
+    ],
+    "11_fec_pipeline.ipynb": [
+        "SYNTHETIC", "301 33 0", "tf.float32 255.0", "(14, 1)", "(192, 160, 160, 3)",
+    ],
 }
 # notebooks that must draw at least one matplotlib figure
-PLOTS = {"06_training.ipynb", "07_visualization.ipynb"}
-
-
+PLOTS = {"06_training.ipynb", "07_visualization.ipynb", "09_data_generators.ipynb",
+         "10_preprocessing_layers_tfdata.ipynb", "11_fec_pipeline.ipynb"}
 def _output_text(nb):
     parts = []
     for cell in nb.cells:

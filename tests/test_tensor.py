@@ -108,7 +108,7 @@ def test_explicit_dtype_conversion():
         tf.constant([1, 2, 3], shape=(2, 2))
 
 
-@pytest.mark.parametrize("bad", [None, "abc", 1 + 2j, [1, "a"], [[1, 2], [3]], object()])
+@pytest.mark.parametrize("bad", [None, 1 + 2j, [1, "a"], [[1, 2], [3]], object()])
 def test_unconvertible_values_raise(bad):
     with pytest.raises((TypeError, ValueError)):
         tf.constant(bad)

@@ -28,8 +28,11 @@
  *   3 nearest), f[0] = fill_value.  Inputs images [N,H,W,C] (any dtype), transforms
  *   float32 [N,8] or [1,8] mapping output (x,y) to input coordinates.
  * rgb_to_hsv / hsv_to_rgb: float [...,3] -> same (TF's colorspace_op formulas).
- * adjust_hsv attrs: f[0] = hue delta, f[1] = saturation factor, f[2] = value factor;
- *   float [...,3] RGB -> RGB (TF's adjust_hue / adjust_saturation). */
+ * hsv_grad attrs: i[0] = 0 (gradient of rgb_to_hsv) or 1 (of hsv_to_rgb); inputs the
+ *   forward input x and dy [...,3] -> dx (the chain rule, pixel by pixel).
+ * adjust_hsv: inputs images float [...,3] RGB, hue delta and saturation factor (scalar
+ *   tensors of the images' dtype, so that random values can be traced) -> RGB
+ *   (TF's adjust_hue / adjust_saturation). */
 #include "loops.h"
 #include <math.h>
 #include <omp.h>
@@ -42,6 +45,9 @@ enum {
     RS_TRIANGLE = 8, RS_KEYSCUBIC = 9, RS_BOX = 10, RS_LANCZOS1 = 11,
     RS_COUNT
 };
+
+/* work (multiply-adds) above which the resampler uses OpenMP threads */
+#define RS_PAR_WORK (1 << 20)
 
 /* ---- weight tables ---------------------------------------------------------- */
 typedef struct {
@@ -302,8 +308,10 @@ static int resample(mk_call *c, const mk_tensor *X, mk_tensor *O, const wtab *ty
     if (mk_numel(O) == 0) return 0;
     const void *xin_v = mk_data(X);
     void *xout_v = mk_data(O);
-    int64_t work = N * OH * (rowlen + OW * Ch) * 2;
-    int nt = work >= MK_PAR_MIN ? omp_get_max_threads() : 1;
+    /* multiply-adds; one image of a tf.data map (112x112 -> 160x160: ~0.3M) stays on its
+     * worker thread, where a parallel region would only oversubscribe the cores */
+    int64_t work = N * ((int64_t)ty->ptr[ty->n] * rowlen + OH * (int64_t)tx->ptr[tx->n] * Ch);
+    int nt = work >= RS_PAR_WORK ? omp_get_max_threads() : 1;
     if (nt > N * OH) nt = (int)(N * OH);
     int fail = 0;
     (void)H;
@@ -661,40 +669,173 @@ static int k_hsv_to_rgb(mk_call *c) {
     return 0;
 }
 
-/* adjust_hsv: rgb -> hsv, h = frac(h + dh), s = clamp(s * fs, 0, 1), v *= fv, -> rgb */
-#define ADJUST(T, CL)                                                                 \
+static int infer_adjust_hsv(mk_call *c) {
+    if (infer_rgb3(c) < 0) return -1;
+    for (int i = 1; i < 3; i++) {
+        char s[128];
+        mk_shape_str(s, sizeof s, c->in[i]->ndim, c->in[i]->shape);
+        if (c->in[i]->dtype != c->in[0]->dtype || mk_numel(c->in[i]) != 1)
+            return mk_err(c, "%s must be a scalar %s, got %s %s", i == 1 ? "delta" : "scale",
+                          mk_dtypes[c->in[0]->dtype].name, mk_dtypes[c->in[i]->dtype].name, s);
+    }
+    return 0;
+}
+
+/* adjust_hsv: rgb -> hsv, h = frac(h + dh), s = clamp(s * fs, 0, 1), -> rgb, written with
+ * selects only so that the loop vectorises */
+#define ADJUST(T, FABS, FLOOR)                                                        \
     {                                                                                 \
         const T *x = mk_data(X); T *o = mk_data(O);                                   \
+        const T d = (T)dh, f = (T)fs, third = (T)1 / (T)3;                            \
         _Pragma("omp parallel for schedule(static) if (n * 3 >= MK_PAR_MIN)")          \
         for (int64_t i = 0; i < n; i++) {                                             \
-            T r = x[3 * i], g = x[3 * i + 1], b = x[3 * i + 2], h, s, v;              \
-            RGB2HSV(T, r, g, b, h, s, v)                                              \
-            if (dh != 0) {                                                            \
-                h = h + (T)dh;                                                        \
-                h = h - (T)floor(h);                                                  \
-            }                                                                         \
-            if (fs != 1) s = CL(s * (T)fs);                                           \
-            v = v * (T)fv;                                                            \
-            HSV2RGB(T, CL, h, s, v, r, g, b)                                          \
-            o[3 * i] = r; o[3 * i + 1] = g; o[3 * i + 2] = b;                         \
+            T r = x[3 * i], g = x[3 * i + 1], b = x[3 * i + 2];                       \
+            T mx = r > g ? r : g; mx = mx > b ? mx : b;                               \
+            T mn = r < g ? r : g; mn = mn < b ? mn : b;                               \
+            T range = mx - mn;                                                        \
+            T inv = range > 0 ? (T)1 / ((T)6 * range) : (T)0;                         \
+            T hr = (g - b) * inv, hg = (b - r) * inv + third, hb = (r - g) * inv + 2 * third; \
+            T h = r == mx ? hr : (g == mx ? hg : hb);                                 \
+            h = h < 0 ? h + 1 : h;                                                    \
+            h = h + d;                                                                \
+            h = h - FLOOR(h);                                                         \
+            T s = mx > 0 ? range / mx : (T)0;                                         \
+            T sf = s * f;                                                             \
+            sf = sf < 0 ? (T)0 : sf > 1 ? (T)1 : sf;                                  \
+            s = f == 1 ? s : sf;                                                      \
+            T t = h * 6;                                                              \
+            T fr = FABS(t - 3) - 1, fg = 2 - FABS(t - 2), fb = 2 - FABS(t - 4);       \
+            fr = fr < 0 ? (T)0 : fr > 1 ? (T)1 : fr;                                  \
+            fg = fg < 0 ? (T)0 : fg > 1 ? (T)1 : fg;                                  \
+            fb = fb < 0 ? (T)0 : fb > 1 ? (T)1 : fb;                                  \
+            T one_s = 1 - s;                                                          \
+            o[3 * i] = (one_s + s * fr) * mx;                                         \
+            o[3 * i + 1] = (one_s + s * fg) * mx;                                     \
+            o[3 * i + 2] = (one_s + s * fb) * mx;                                     \
+        }                                                                             \
+    }
+
+/* saturation only: with v = max, range = max - min and s = range / v, scaling s by f (clamped
+ * to [0, 1]) and converting back gives out_k = v - g * (v - c_k), g = clamp(f, 0, v / range):
+ * no hue, no branches, the loop vectorises. */
+#define SATURATE(T)                                                                   \
+    {                                                                                 \
+        const T *x = mk_data(X); T *o = mk_data(O);                                   \
+        T f = (T)fs;                                                                  \
+        _Pragma("omp parallel for schedule(static) if (n * 3 >= MK_PAR_MIN)")          \
+        for (int64_t i = 0; i < n; i++) {                                             \
+            T r = x[3 * i], g = x[3 * i + 1], b = x[3 * i + 2];                       \
+            T mx = r > g ? r : g; mx = mx > b ? mx : b;                               \
+            T mn = r < g ? r : g; mn = mn < b ? mn : b;                               \
+            T range = mx - mn;                                                        \
+            T lim = range > 0 ? mx / range : (T)0;                                    \
+            T k = f < lim ? f : lim;                                                  \
+            k = k > 0 ? k : (T)0;                                                     \
+            if (!(range > 0)) k = (T)1;                                               \
+            o[3 * i] = mx - k * (mx - r);                                             \
+            o[3 * i + 1] = mx - k * (mx - g);                                         \
+            o[3 * i + 2] = mx - k * (mx - b);                                         \
         }                                                                             \
     }
 
 static int k_adjust_hsv(mk_call *c) {
     mk_tensor *X = c->in[0], *O = c->out[0];
     int64_t n = mk_numel(X) / 3;
-    double dh = c->a.f[0], fs = c->a.f[1], fv = c->a.f[2];
-    if (X->dtype == MK_F32) ADJUST(float, clamp01f)
-    else ADJUST(double, clamp01d)
+    double dh, fs;
+    if (X->dtype == MK_F32) { dh = *(const float *)mk_data(c->in[1]); fs = *(const float *)mk_data(c->in[2]); }
+    else { dh = *(const double *)mk_data(c->in[1]); fs = *(const double *)mk_data(c->in[2]); }
+    if (dh == 0) {
+        if (X->dtype == MK_F32) SATURATE(float)
+        else SATURATE(double)
+        return 0;
+    }
+    if (X->dtype == MK_F32) ADJUST(float, fabsf, floorf)
+    else ADJUST(double, fabs, floor)
+    return 0;
+}
+
+static int infer_hsv_grad(mk_call *c) {
+    if (mk_same_dtype(c) < 0 || infer_rgb3(c) < 0) return -1;
+    if (c->in[1]->ndim != c->in[0]->ndim ||
+        memcmp(c->in[1]->shape, c->in[0]->shape, sizeof(int64_t) * c->in[0]->ndim))
+        return mk_err(c, "x and dy must have the same shape");
+    if (c->a.i[0] != 0 && c->a.i[0] != 1) return mk_err(c, "direction must be 0 or 1");
+    return 0;
+}
+
+static void grad_rgb_to_hsv(const double *x, const double *dy, double *dx) {
+    double r = x[0], g = x[1], b = x[2];
+    double mx = r > g ? r : g; mx = mx > b ? mx : b;
+    double mn = r < g ? r : g; mn = mn < b ? mn : b;
+    double range = mx - mn;
+    int imax = r == mx ? 0 : g == mx ? 1 : 2;
+    int imin = r == mn ? 0 : g == mn ? 1 : 2;
+    if (range > 0 && imin == imax) imin = (imax + 1) % 3;
+    double e_max[3] = {0, 0, 0}, drange[3] = {0, 0, 0}, dnum[3] = {0, 0, 0}, num = 0;
+    e_max[imax] = 1;
+    if (range > 0) { drange[imax] += 1; drange[imin] -= 1; }
+    if (imax == 0) { num = g - b; dnum[1] = 1; dnum[2] = -1; }
+    else if (imax == 1) { num = b - r; dnum[0] = -1; dnum[2] = 1; }
+    else { num = r - g; dnum[0] = 1; dnum[1] = -1; }
+    for (int k = 0; k < 3; k++) {
+        double dh = range > 0 ? dnum[k] / (6 * range) - num * drange[k] / (6 * range * range) : 0;
+        double ds = mx > 0 ? drange[k] / mx - range * e_max[k] / (mx * mx) : 0;
+        dx[k] = dy[0] * dh + dy[1] * ds + dy[2] * e_max[k];
+    }
+}
+
+static void grad_hsv_to_rgb(const double *x, const double *dy, double *dx) {
+    double h = x[0], s = x[1], v = x[2], t = h * 6;
+    double f[3], df[3];
+    double a = fabs(t - 3) - 1;                          /* r: clamp(|t-3|-1) */
+    f[0] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[0] = (a > 0 && a < 1) ? 6 * (t > 3 ? 1 : -1) : 0;
+    a = 2 - fabs(t - 2);                                 /* g: clamp(2-|t-2|) */
+    f[1] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[1] = (a > 0 && a < 1) ? -6 * (t > 2 ? 1 : -1) : 0;
+    a = 2 - fabs(t - 4);                                 /* b: clamp(2-|t-4|) */
+    f[2] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[2] = (a > 0 && a < 1) ? -6 * (t > 4 ? 1 : -1) : 0;
+    double gh = 0, gs = 0, gv = 0;
+    for (int k = 0; k < 3; k++) {                        /* out_k = (1 - s + s f_k) v */
+        gh += dy[k] * s * v * df[k];
+        gs += dy[k] * (f[k] - 1) * v;
+        gv += dy[k] * (1 - s + s * f[k]);
+    }
+    dx[0] = gh; dx[1] = gs; dx[2] = gv;
+}
+
+static int k_hsv_grad(mk_call *c) {
+    mk_tensor *X = c->in[0], *D = c->in[1], *O = c->out[0];
+    int64_t n = mk_numel(X) / 3;
+    int dir = (int)c->a.i[0];
+    int f32 = X->dtype == MK_F32;
+    const void *xv = mk_data(X), *dv = mk_data(D);
+    void *ov = mk_data(O);
+    #pragma omp parallel for schedule(static) if (n * 3 >= MK_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        double x[3], dy[3], dx[3];
+        for (int k = 0; k < 3; k++) {
+            x[k] = f32 ? ((const float *)xv)[3 * i + k] : ((const double *)xv)[3 * i + k];
+            dy[k] = f32 ? ((const float *)dv)[3 * i + k] : ((const double *)dv)[3 * i + k];
+        }
+        if (dir == 0) grad_rgb_to_hsv(x, dy, dx);
+        else grad_hsv_to_rgb(x, dy, dx);
+        for (int k = 0; k < 3; k++) {
+            if (f32) ((float *)ov)[3 * i + k] = (float)dx[k];
+            else ((double *)ov)[3 * i + k] = dx[k];
+        }
+    }
     return 0;
 }
 
 void mk_register_image(void) {
+    mk_ops[MK_OP_HSV_GRAD] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_hsv_grad, {k_hsv_grad}};
     mk_ops[MK_OP_RESIZE] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_resize, {k_resize}};
     mk_ops[MK_OP_RESIZE_GRAD] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_resize_grad, {k_resize_grad}};
     mk_ops[MK_OP_IMAGE_PROJECTIVE_TRANSFORM] =
         (mk_opdef){NULL, 2, 1, MK_OP_CONTIG | MK_OP_NONDIFF, infer_transform, {k_transform}};
     mk_ops[MK_OP_RGB_TO_HSV] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_rgb3, {k_rgb_to_hsv}};
     mk_ops[MK_OP_HSV_TO_RGB] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_rgb3, {k_hsv_to_rgb}};
-    mk_ops[MK_OP_ADJUST_HSV] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG, infer_rgb3, {k_adjust_hsv}};
+    mk_ops[MK_OP_ADJUST_HSV] = (mk_opdef){NULL, 3, 1, MK_OP_CONTIG, infer_adjust_hsv, {k_adjust_hsv}};
 }

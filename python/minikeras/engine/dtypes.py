@@ -104,6 +104,25 @@ _BY_NAME.update({"half": float16, "double": float64, "float": float32})
 ALL = tuple(DType(i) for i in range(len(_TABLE)))
 
 
+class _StringDType(DType):
+    """tf.string: not a C-core dtype (string tensors live in engine/strings.py)."""
+    __slots__ = ()
+    name = "string"
+    as_numpy_dtype = np.object_
+    is_floating = is_integer = is_bool = is_unsigned = False
+    size = 8
+
+    @property
+    def min(self):
+        raise TypeError("Cannot find minimum value of string.")
+
+    max = min
+
+
+string = _StringDType(-1)
+_BY_NAME["string"] = string
+
+
 def as_dtype(value):
     """DType from a DType, a name, a numpy dtype or a Python type."""
     if isinstance(value, DType):
@@ -121,11 +140,15 @@ def as_dtype(value):
         return int32
     if value is builtins.bool:
         return bool
+    if value is str or value is bytes:
+        return string
     try:
         name = np.dtype(value).name
     except TypeError:
         raise TypeError(f"Cannot convert value {value!r} to a TensorFlow DType.") from None
     d = _BY_NAME.get(name)
+    if d is None and np.dtype(value).kind in "OSU":
+        return string
     if d is None:
         raise TypeError(f"Cannot convert value {value!r} to a minikeras DType (unsupported: {name}).")
     return d

@@ -128,13 +128,22 @@ def _is_tensor(x):
     return isinstance(x, _core.TensorBase)
 
 
+class _HasStrings(Exception):
+    """A string tensor among the arguments: C graphs hold numbers only, so the call runs
+    eagerly (string ops would raise NotTraceableError in a trace anyway)."""
+
+
 def _flatten_args(obj, leaves):
     """Signature key of obj; tensors (and numpy arrays) become placeholders appended to leaves."""
     if _is_tensor(obj):
         leaves.append(obj)
         return ("T", obj._shape, obj._dtype_id)
+    if type(obj).__name__ == "StringTensor":
+        raise _HasStrings
     if isinstance(obj, np.ndarray):
         t = convert_to_tensor(obj)
+        if not _is_tensor(t):
+            raise _HasStrings
         leaves.append(t)
         return ("T", t._shape, t._dtype_id)
     if isinstance(obj, (list, tuple)):
@@ -264,7 +273,10 @@ class Function:
             # gradient came back None after the first call), so the function runs eagerly
             return fn(*call_args, **kwargs)
         leaves = []
-        key = (_flatten_args(args, leaves), _flatten_args(kwargs, leaves))
+        try:
+            key = (_flatten_args(args, leaves), _flatten_args(kwargs, leaves))
+        except _HasStrings:
+            return fn(*call_args, **kwargs)
         cache = self._cache
         if instance is not None:
             try:

@@ -239,6 +239,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
             raise ValueError(f"Tensor conversion requested dtype {dtype.name} for a "
                              f"{_dt.ALL[t._dtype_id].name} value")
         return t
+    if type(value) in _STRING_TYPES or dtype is _dt.string:   # string tensors: engine/strings.py
+        return _strings.convert(value, dtype)
     if dtype is None and dtype_hint is not None:
         try:
             return convert_to_tensor(value, dtype=dtype_hint)
@@ -247,7 +249,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     if isinstance(value, (np.ndarray, np.generic)):
         a = np.asarray(value)
         if a.dtype.kind in "US" or a.dtype == object:
-            raise TypeError(f"Failed to convert object of type {type(value)} to Tensor (dtype {a.dtype})")
+            return _strings.convert(a, dtype)
         return _from_numpy(a, dtype or as_dtype(a.dtype))
     if isinstance(value, (bool, numbers.Number)) and not isinstance(value, complex):
         if dtype is None:
@@ -266,7 +268,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
             return stack([convert_to_tensor(v, dtype=dtype) for v in value])
         a = np.asarray(value)
         if a.dtype == object or a.dtype.kind in "US":
-            raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: {value!r}")
+            return _strings.convert(value, dtype)
         if dtype is None:
             if a.dtype.kind == "f":
                 dtype = _dt.float32
@@ -300,7 +302,11 @@ def _c_converter(obj, hint):
             return convert_to_tensor(obj, dtype=_dt.ALL[hint])
         except (TypeError, ValueError):
             pass
-    return convert_to_tensor(obj)
+    t = convert_to_tensor(obj)
+    if _strings.is_string_tensor(t):     # a string operand of a numeric op
+        raise TypeError(f"Cannot convert {obj!r} to EagerTensor of dtype "
+                        f"{_dt.ALL[hint].name if hint >= 0 else 'numeric'}")
+    return t
 
 
 _core.set_converter(_c_converter)
@@ -309,6 +315,8 @@ _core.set_converter(_c_converter)
 def constant(value, dtype=None, shape=None, name="Const"):
     """tf.constant: a new tensor holding a copy of `value` (cast to `dtype`; reshaped or
     filled to `shape`)."""
+    if _strings.is_string_like(value) or (dtype is not None and as_dtype(dtype) is _dt.string):
+        return _strings.constant(value, dtype, shape)
     if isinstance(value, _core.TensorBase):
         value = value.numpy()
     elif hasattr(value, "_as_tensor"):
@@ -334,9 +342,13 @@ def constant(value, dtype=None, shape=None, name="Const"):
 
 
 def is_tensor(x):
-    return isinstance(x, _core.TensorBase) or hasattr(x, "_as_tensor")
+    return isinstance(x, _core.TensorBase) or hasattr(x, "_as_tensor") or _strings.is_string_tensor(x)
 
 
 from .api.shape import getitem as _getitem  # noqa: E402  (api.shape imports this module)
 
 Tensor.__getitem__ = _getitem
+
+from . import strings as _strings  # noqa: E402  (string tensors; imports this module)
+
+_STRING_TYPES = (str, bytes, _strings.StringTensor)

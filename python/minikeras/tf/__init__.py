@@ -37,6 +37,16 @@ for _mod, _prefix in ((_sys.modules[__name__], "tf"), (math, "tf.math"), (nn, "t
     _symbolic.wrap_namespace(_mod, _prefix)
 del _mod, _prefix, _sys
 
+# tf.data and tf.TensorSpec (issue 5, helper tfdata)
+from ..engine.tensor_spec import TensorSpec  # noqa: E402,F401
+from .. import data  # noqa: E402,F401
+
+# string tensors, tf.strings, tf.io, image codecs, py_function (issue 5, strings helper)
+from ..engine.dtypes import string  # noqa: E402,F401
+from ..engine.pyfunc import numpy_function, py_function  # noqa: E402,F401
+from . import io, strings  # noqa: E402,F401
+from .strings import as_string  # noqa: E402,F401
+
 # tf.image (imageops)
 from . import image  # noqa: E402,F401
 _symbolic.wrap_namespace(image, "tf.image")

@@ -10,3 +10,7 @@ class OperatorNotAllowedInGraphError(TypeError):
 
 
 OpError = Exception
+
+
+class NotFoundError(OpError):
+    """A file or other resource was not found (tf.io.read_file of a missing path)."""

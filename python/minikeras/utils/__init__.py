@@ -8,3 +8,4 @@ from ..layers.base import (get_registered_object, get_custom_objects,  # noqa: F
 from .progbar import Progbar  # noqa: F401,E402
 from ..trainers.data_adapters import Sequence  # noqa: F401,E402
 from .image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: F401,E402
+from .image_dataset import image_dataset_from_directory  # noqa: F401,E402  (tfdata)

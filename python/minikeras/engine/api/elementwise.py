@@ -6,6 +6,7 @@ and an ignored `name=`; calling them costs one C call."""
 from ... import _core
 from .. import dtypes as _dt
 from ..tensor import convert_to_tensor
+from .. import strings as _strings
 
 C = _core.ops
 
@@ -121,6 +122,7 @@ def scalar_mul(scalar, x, name=None):
 
 
 def identity(input, name=None):  # noqa: A002
+    if _strings.is_string_like(input): return _strings.identity(input)  # noqa: E701
     t = convert_to_tensor(input)
     return C["copy"](t)
 

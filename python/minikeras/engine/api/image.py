@@ -44,6 +44,19 @@ def _t(x):
     return convert_to_tensor(x)
 
 
+def _value(v, what):
+    """A tensor argument's value as numpy (Python values pass through np.asarray).  Inside a
+    graph being traced a computed value is unknown: the trace falls back to eager."""
+    if isinstance(v, _core.TensorBase) or hasattr(v, "_as_tensor"):
+        t = _t(v)
+        if t._traced:
+            from ..function import not_traceable
+            not_traceable(f"{what} given as a computed tensor")
+            raise TypeError(f"{what} must be known while a graph is traced; pass a Python value")
+        return np.asarray(t)
+    return np.asarray(v)
+
+
 def _fmt(shape):
     return "[" + ",".join(str(d) for d in shape) + "]"
 
@@ -55,10 +68,7 @@ def _cast(x, dtype_id):
 def _size2(size, what="size"):
     """size -> (h, w) Python ints (a list/tuple/array/1-D int tensor of 2 elements)."""
     if isinstance(size, _core.TensorBase) or hasattr(size, "_as_tensor"):
-        t = _t(size)
-        if t._traced:
-            raise TypeError(f"'{what}' must be known while a graph is traced; pass a Python list")
-        size = np.asarray(t)
+        size = _value(size, what)
     if hasattr(size, "as_list"):
         size = size.as_list()
     try:
@@ -149,7 +159,7 @@ def transform(images, transforms, interpolation="nearest", fill_mode="reflect", 
     else:
         oh, ow = _size2(output_shape, "output_shape")
     if isinstance(fill_value, _core.TensorBase) or hasattr(fill_value, "_as_tensor"):
-        fill_value = float(np.asarray(_t(fill_value)))
+        fill_value = float(_value(fill_value, "fill_value"))
     out = C["image_projective_transform"](x, t, ints=(oh, ow, _INTERP[interp], _FILL[fm]),
                                           floats=(float(fill_value),))
     return _unbatch(out, batch)
@@ -161,7 +171,7 @@ def transform(images, transforms, interpolation="nearest", fill_mode="reflect", 
 from . import random as _random  # noqa: E402
 from .elementwise import (abs as _abs, add as _add, cast as _tcast, floordiv as _floordiv,  # noqa: E402
                           maximum as _maximum, multiply as _mul, pow as _pow,
-                          rsqrt as _rsqrt, saturate_cast as _saturate_cast, subtract as _sub,
+                          saturate_cast as _saturate_cast, subtract as _sub,
                           where as _where, divide as _div, less as _less)
 from .index import gather as _gather, range as _range  # noqa: E402
 from .matmul import tensordot as _tensordot  # noqa: E402
@@ -228,7 +238,7 @@ def random_flip_up_down(image, seed=None):
 def rot90(image, k=1, name=None):
     """Rotate image(s) counter-clockwise by k * 90 degrees (np.rot90 on the H, W axes)."""
     x = _image(image, "rot90")
-    k = int(np.asarray(_t(k))) if isinstance(k, _core.TensorBase) else int(k)
+    k = int(_value(k, "rot90's k"))
     k %= 4
     h = x.ndim - 3
     perm = list(range(x.ndim))
@@ -254,8 +264,8 @@ def _dims(x):
 
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     x = _image(image, "crop_to_bounding_box")
-    oh, ow, th, tw = (int(np.asarray(_t(v))) if isinstance(v, _core.TensorBase) else int(v)
-                      for v in (offset_height, offset_width, target_height, target_width))
+    oh, ow, th, tw = (int(_value(v, "bounding box")) for v in
+                      (offset_height, offset_width, target_height, target_width))
     h, w = _dims(x)
     for ok, msg in ((ow >= 0, "offset_width must be >= 0."), (oh >= 0, "offset_height must be >= 0."),
                     (tw > 0, "target_width must be > 0."), (th > 0, "target_height must be > 0."),
@@ -271,8 +281,8 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
 
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     x = _image(image, "pad_to_bounding_box")
-    oh, ow, th, tw = (int(np.asarray(_t(v))) if isinstance(v, _core.TensorBase) else int(v)
-                      for v in (offset_height, offset_width, target_height, target_width))
+    oh, ow, th, tw = (int(_value(v, "bounding box")) for v in
+                      (offset_height, offset_width, target_height, target_width))
     h, w = _dims(x)
     after_h, after_w = th - oh - h, tw - ow - w
     for ok, msg in ((oh >= 0, "offset_height must be >= 0"), (ow >= 0, "offset_width must be >= 0"),
@@ -289,8 +299,7 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
 
 def central_crop(image, central_fraction):
     x = _image(image, "central_crop")
-    f = float(np.asarray(_t(central_fraction))) if isinstance(central_fraction, _core.TensorBase) \
-        else float(central_fraction)
+    f = float(_value(central_fraction, "central_fraction"))
     if f <= 0.0 or f > 1.0:
         raise ValueError("central_fraction must be within (0, 1]")
     if f == 1.0:
@@ -303,7 +312,7 @@ def central_crop(image, central_fraction):
 
 def resize_with_crop_or_pad(image, target_height, target_width):
     x = _image(image, "resize_with_crop_or_pad")
-    th, tw = int(target_height), int(target_width)
+    th, tw = int(_value(target_height, "target_height")), int(_value(target_width, "target_width"))
     if tw <= 0:
         raise ValueError("resize_with_crop_or_pad: target_width must be > 0.")
     if th <= 0:
@@ -317,7 +326,7 @@ def resize_with_crop_or_pad(image, target_height, target_width):
 def resize_with_pad(image, target_height, target_width, method=ResizeMethod.BILINEAR,
                     antialias=False):
     x = _image(image, "resize_with_pad")
-    th, tw = int(target_height), int(target_width)
+    th, tw = int(_value(target_height, "target_height")), int(_value(target_width, "target_width"))
     if tw <= 0:
         raise ValueError("resize_with_pad: target_width must be > 0.")
     if th <= 0:
@@ -336,8 +345,7 @@ def resize_with_pad(image, target_height, target_width, method=ResizeMethod.BILI
 def random_crop(value, size, seed=None, name=None):
     """A random [size] slice of value (uniform offsets on every axis)."""
     x = _t(value)
-    size = [int(s) for s in (np.asarray(_t(size)).reshape(-1) if isinstance(size, _core.TensorBase)
-                             else np.asarray(size).reshape(-1))]
+    size = [int(s) for s in _value(size, "random_crop's size").reshape(-1)]
     if len(size) != x.ndim:
         raise ValueError(f"random_crop: size must have one entry per dimension of value: "
                          f"value shape {_fmt(x._shape)}, size {_fmt(size)}")
@@ -412,40 +420,38 @@ def adjust_contrast(images, contrast_factor):
 def adjust_gamma(image, gamma=1, gain=1):
     x = _t(image)
     f = _to_float(x)
-    g = float(np.asarray(_t(gamma))) if isinstance(gamma, _core.TensorBase) else gamma
+    g = gamma
+    if isinstance(g, _core.TensorBase) and not g._traced:
+        g = float(np.asarray(g))
     if isinstance(g, numbers.Number) and g < 0:
         raise ValueError("Gamma should be a non-negative real number.")
     y = _mul(convert_to_tensor(gain, dtype=f.dtype), _pow(f, convert_to_tensor(gamma, dtype=f.dtype)))
     return _back(y, x.dtype)
 
 
-def _scalar(v, what):
-    if isinstance(v, _core.TensorBase) or hasattr(v, "_as_tensor"):
-        t = _t(v)
-        if t._traced:
-            raise TypeError(f"{what} must be known while a graph is traced")
-        v = np.asarray(t)
-    return float(v)
-
-
 def _hsv_op(image, dh, fs, op):
     x = _t(image)
-    if x.ndim < 1 or x._shape[-1] != 3:
-        raise _Err(f"{op}: input must have 3 channels in its last dimension, got shape {_fmt(x._shape)}")
+    if x.ndim < 3:
+        raise _Err(f"{op}: input must be at least 3-D, got shape {_fmt(x._shape)}")
+    if x._shape[-1] != 3:
+        raise _Err(f"{op}: input must have 3 channels but instead has {x._shape[-1]} channels "
+                   f"(shape {_fmt(x._shape)})")
     f = _to_float(x)
-    y = C["adjust_hsv"](f, floats=(dh, fs, 1.0))
+    dh = convert_to_tensor(dh, dtype=f.dtype)
+    fs = convert_to_tensor(fs, dtype=f.dtype)
+    if dh.ndim or fs.ndim:
+        raise _Err(f"{op}: the factor must be a scalar, got shape {_fmt(dh._shape if dh.ndim else fs._shape)}")
+    y = C["adjust_hsv"](f, dh, fs)
     return _back(y, x.dtype)
 
 
 def adjust_saturation(image, saturation_factor, name=None):
-    return _hsv_op(image, 0.0, _scalar(saturation_factor, "saturation_factor"), "adjust_saturation")
+    return _hsv_op(image, 0.0, saturation_factor, "adjust_saturation")
 
 
 def adjust_hue(image, delta, name=None):
-    d = _scalar(delta, "delta")
-    if not -1.0 <= d <= 1.0:
-        raise _Err(f"adjust_hue: delta must be in the interval [-1, 1], got {d}")
-    return _hsv_op(image, d, 1.0, "adjust_hue")
+    """Rotate the hue by delta (a fraction of the colour circle; it wraps around)."""
+    return _hsv_op(image, delta, 1.0, "adjust_hue")
 
 
 def random_brightness(image, max_delta, seed=None):
@@ -469,8 +475,7 @@ def random_saturation(image, lower, upper, seed=None):
         raise ValueError("upper must be > lower.")
     if lower < 0:
         raise ValueError("lower must be non-negative.")
-    factor = float(np.asarray(_random.uniform([], lower, upper, seed=seed)))
-    return adjust_saturation(image, factor)
+    return adjust_saturation(image, _random.uniform([], lower, upper, seed=seed))
 
 
 def random_hue(image, max_delta, seed=None):
@@ -478,8 +483,7 @@ def random_hue(image, max_delta, seed=None):
         raise ValueError("max_delta must be <= 0.5.")
     if max_delta < 0:
         raise ValueError("max_delta must be non-negative.")
-    delta = float(np.asarray(_random.uniform([], -max_delta, max_delta, seed=seed)))
-    return adjust_hue(image, delta)
+    return adjust_hue(image, _random.uniform([], -max_delta, max_delta, seed=seed))
 
 
 # ---- colour spaces ----------------------------------------------------------------------------
@@ -567,3 +571,64 @@ def image_gradients(image):
     dy = _concat([dy, convert_to_tensor(np.zeros((b, 1, w, d), x.dtype.as_numpy_dtype))], 1)
     dx = _concat([dx, convert_to_tensor(np.zeros((b, h, 1, d), x.dtype.as_numpy_dtype))], 2)
     return dy, dx
+
+
+def extract_patches(images, sizes, strides, rates, padding, name=None):
+    """[N,H,W,C] -> [N,OH,OW,kh*kw*C]: each output pixel holds its patch flattened in
+    (row, column, channel) order; 'VALID' or 'SAME' (TF's asymmetric zero padding)."""
+    x = _t(images)
+    if x.ndim != 4:
+        raise ValueError(f"extract_patches: images must be 4-D [batch,height,width,depth], got shape "
+                         f"{_fmt(x._shape)}")
+    vals = []
+    for what, v in (("sizes", sizes), ("strides", strides), ("rates", rates)):
+        v = [int(a) for a in v]
+        if len(v) != 4 or v[0] != 1 or v[3] != 1 or min(v) < 1:
+            raise ValueError(f"extract_patches: {what} must be [1, rows, cols, 1] with positive "
+                             f"entries, got {v}")
+        vals.append(v[1:3])
+    (kh, kw), (sh, sw), (rh, rw) = vals
+    pad = str(padding).upper()
+    if pad not in ("VALID", "SAME"):
+        raise ValueError(f"extract_patches: padding must be 'VALID' or 'SAME', got {padding!r}")
+    n, h, w, c = x._shape
+    ekh, ekw = (kh - 1) * rh + 1, (kw - 1) * rw + 1
+    if pad == "SAME":
+        oh, ow = -(-h // sh), -(-w // sw)
+        ph, pw = max((oh - 1) * sh + ekh - h, 0), max((ow - 1) * sw + ekw - w, 0)
+        if ph or pw:
+            x = _pad(x, [[0, 0], [ph // 2, ph - ph // 2], [pw // 2, pw - pw // 2], [0, 0]])
+    else:
+        oh, ow = max((h - ekh) // sh + 1, 0), max((w - ekw) // sw + 1, 0)
+    if oh == 0 or ow == 0 or n == 0:
+        return convert_to_tensor(np.zeros((n, oh, ow, kh * kw * c), x.dtype.as_numpy_dtype))
+    parts = []
+    for ky in range(kh):
+        for kx in range(kw):
+            y0, x0 = ky * rh, kx * rw
+            parts.append(x[:, y0:y0 + (oh - 1) * sh + 1:sh, x0:x0 + (ow - 1) * sw + 1:sw, :])
+    return parts[0] if len(parts) == 1 else _concat(parts, 3)
+
+
+__all__.append("extract_patches")
+
+
+def psnr(a, b, max_val, name=None):
+    """Peak signal-to-noise ratio per image: 20 log10(max_val) - 10 log10(mse)."""
+    a, b = _t(a), _t(b)
+    if tuple(a._shape) != tuple(b._shape):
+        raise ValueError(f"psnr: a and b must have the same shape, got {_fmt(a._shape)} and {_fmt(b._shape)}")
+    if a.ndim < 3:
+        raise ValueError(f"psnr: images must be at least 3-D, got shape {_fmt(a._shape)}")
+    fa, fb = convert_image_dtype(a, _dt.float32), convert_image_dtype(b, _dt.float32)
+    mv = float(_value(max_val, "max_val"))
+    if a.dtype.is_integer:
+        mv = mv / float(a.dtype.max)          # TF converts max_val like the images
+    d = _sub(fa, fb)
+    mse = _rmean(_mul(d, d), axis=[-3, -2, -1])
+    from .elementwise import log as _log
+    return _sub(convert_to_tensor(float(np.float32(20 * np.log(np.float32(mv)) / np.log(10.0))), dtype=_dt.float32),
+                _mul(_log(mse), convert_to_tensor(float(np.float32(10 / np.log(10))), dtype=_dt.float32)))
+
+
+__all__.append("psnr")

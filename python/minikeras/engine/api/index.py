@@ -11,6 +11,7 @@ import numpy as np
 from ... import _core
 from .. import dtypes as _dt
 from ..tensor import TensorShape, convert_to_tensor
+from .. import strings as _strings
 
 C = _core.ops
 _INDEX_DTYPES = (_dt.int32._id, _dt.int64._id)
@@ -75,6 +76,7 @@ def _dims(shape, what="shape"):
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
     """tf.gather: slices of params along `axis` at `indices` (default axis: batch_dims).
     Out-of-range indices raise InvalidArgumentError naming the index and the valid range."""
+    if _strings.is_string_like(params): return _strings.gather(params, indices, axis, batch_dims)  # noqa: E701
     params = _t(params)
     indices = _indices(indices)
     batch_dims = _int(batch_dims, "batch_dims")

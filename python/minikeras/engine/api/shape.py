@@ -14,6 +14,7 @@ import numpy as np
 from ... import _core
 from .. import dtypes as _dt
 from ..tensor import convert_to_tensor
+from .. import strings as _strings
 
 C = _core.ops
 _Err = _core.InvalidArgumentError
@@ -121,6 +122,7 @@ def _zeros(shape, dtype_id):
 
 def reshape(tensor, shape, name=None):
     """tf.reshape: one entry of `shape` may be -1."""
+    if _strings.is_string_like(tensor): return _strings.reshape(tensor, shape)  # noqa: E701
     return C["reshape"](_t(tensor), ints=_ints(shape))
 
 
@@ -131,6 +133,7 @@ def transpose(a, perm=None, conjugate=False, name="transpose"):
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002
+    if _strings.is_string_like(input): return _strings.expand_dims(input, axis)  # noqa: E701
     t = _t(input)
     if not isinstance(axis, (int, np.integer)):
         a = _ints(axis, "axis")
@@ -149,6 +152,7 @@ def expand_dims(input, axis, name=None):  # noqa: A002
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002
+    if _strings.is_string_like(input): return _strings.squeeze(input, axis)  # noqa: E701
     t = _t(input)
     s = t._shape
     if axis is None:
@@ -204,6 +208,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
 
 
 def unstack(value, num=None, axis=0, name="unstack"):
+    if _strings.is_string_like(value): return _strings.unstack(value, num, axis)  # noqa: E701
     t = _t(value)
     if t.ndim == 0:
         raise ValueError("unstack: Input shape must have rank >= 1, got a scalar")
@@ -385,6 +390,7 @@ def slice(input_, begin, size, name=None):  # noqa: A001
 # ---- copies ----------------------------------------------------------------------
 
 def concat(values, axis, name="concat"):
+    if _strings.is_string_like(values): return _strings.concat(values, axis)  # noqa: E701
     if isinstance(values, _core.TensorBase):
         values = [values]
     ts = _tensors(values)
@@ -400,6 +406,7 @@ def concat(values, axis, name="concat"):
 
 
 def stack(values, axis=0, name="stack"):
+    if _strings.is_string_like(values): return _strings.stack(values, axis)  # noqa: E701
     ts = _tensors(values)
     if not ts:
         raise ValueError("stack: expects at least one input")

@@ -32,3 +32,13 @@ def _resize(op, dy):
 def _resize_grad(op, ddx):
     dy = op.inputs[0]
     return [C["resize"](ddx, ints=(dy._shape[1], dy._shape[2], op.ints[2], op.ints[3]))]
+
+
+@register("rgb_to_hsv")
+def _rgb_to_hsv(op, dy):
+    return [C["hsv_grad"](op.inputs[0], dy, ints=(0,))]
+
+
+@register("hsv_to_rgb")
+def _hsv_to_rgb(op, dy):
+    return [C["hsv_grad"](op.inputs[0], dy, ints=(1,))]
