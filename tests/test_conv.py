@@ -436,3 +436,47 @@ def test_api_errors():
         tf.nn.conv2d(x, np.zeros((3, 3, 3), np.float32), 1, "SAME")
     with pytest.raises((ValueError, TypeError), match="conv2d"):
         tf.nn.conv2d(x, tf.constant(np.zeros((3, 3, 3, 4), np.float64)), 1, "SAME")
+
+
+@pytest.mark.parametrize("op,ref", [("conv2d", ref_conv2d), ("depthwise_conv2d", ref_depthwise)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_bias_relu(op, ref, dtype):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((3, 7, 6, 4)).astype(dtype)
+    w = rng.standard_normal((3, 3, 4, 2)).astype(dtype)
+    y0 = ref(x.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), "SAME")
+    b = rng.standard_normal(y0.shape[-1]).astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    T = _core.from_buffer
+    for act in (0, 1):
+        out = np.asarray(OPS[op](T(x), T(w), T(b), ints=(1, 1, 1, 1, 1, act)))
+        exp = y0 + b
+        if act:
+            exp = np.maximum(exp, 0)
+        np.testing.assert_allclose(out, exp, rtol=tol, atol=tol)
+    out = np.asarray(OPS[op](T(x), T(w), ints=(1, 1, 1, 1, 1, 1)))
+    np.testing.assert_allclose(out, np.maximum(y0, 0), rtol=tol, atol=tol)
+    with pytest.raises(ValueError, match=op + ".*bias"):
+        OPS[op](T(x), T(w), T(b[:1]), ints=(1, 1, 1, 1, 1, 0))
+    with pytest.raises(ValueError, match=op + ".*at least 2 inputs"):
+        OPS[op](T(x), ints=(1, 1, 1, 1, 1, 0))
+    if dtype == np.float64:
+        xs, ws = x[:2, :4, :4], w
+        # shift away from the relu kink so finite differences are smooth
+        check_grad(lambda a, c, d: OPS[op](a, c, d, ints=(2, 1, 1, 1, 1, 1)), [xs, ws, b])
+
+
+@pytest.mark.parametrize("cin,co,groups", [(1, 43, 1), (1, 32, 1), (2, 16, 2), (1, 5, 1)])
+def test_small_k_float32_paths(cin, co, groups):
+    """K = 3*3*CIg <= 12 runs the register-blocked float32 loops (32-, 8- and 1-wide columns)."""
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((5, 9, 10, cin)).astype(np.float32)
+    w = rng.standard_normal((3, 3, cin // groups, co)).astype(np.float32)
+    ints = _ints((1, 1), (1, 1), "SAME")
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    ref = ref_conv2d(x64, w64, padding="SAME")
+    np.testing.assert_allclose(_run("conv2d", x, w, ints), ref, rtol=1e-4, atol=1e-4)
+    dy = rng.standard_normal(ref.shape).astype(np.float32)
+    np.testing.assert_allclose(_run("conv2d_backprop_filter", x, dy, ints + w.shape[:3]),
+                               ref_conv2d_bfil(x64, dy.astype(np.float64), w.shape, padding="SAME"),
+                               rtol=1e-4, atol=1e-3)

@@ -5,13 +5,16 @@
  *   i[4] = padding (0 = VALID, 1 = SAME: TensorFlow's asymmetric SAME, the extra
  *          row/column of padding at the bottom/right).
  *
- * conv2d(x [N,H,W,CI], w [KH,KW,CIg,CO]) -> y [N,OH,OW,CO]
+ * conv2d(x [N,H,W,CI], w [KH,KW,CIg,CO] [, bias [CO]]; i[5] = activation) -> y [N,OH,OW,CO]
+ *     optional third input: a bias added to every output pixel; i[5] = 1 applies relu to
+ *     the result (fused, while the chunk is in cache; the gradient rule applies relu_grad).
  *     grouped when CIg < CI: groups G = CI / CIg (CO % G == 0), group g reads input
  *     channels [g*CIg, (g+1)*CIg) and writes output channels [g*CO/G, (g+1)*CO/G).
  * conv2d_backprop_input(dy [N,OH,OW,CO], w [KH,KW,CIg,CO]; i[5..7] = H, W, CI) -> dx [N,H,W,CI]
  *     (this is also conv2d_transpose with output shape [N,H,W,CI])
  * conv2d_backprop_filter(x [N,H,W,CI], dy [N,OH,OW,CO]; i[5..7] = KH, KW, CIg) -> dw [KH,KW,CIg,CO]
- * depthwise_conv2d(x [N,H,W,C], w [KH,KW,C,DM]) -> y [N,OH,OW,C*DM]   (y[..., c*DM+m])
+ * depthwise_conv2d(x [N,H,W,C], w [KH,KW,C,DM] [, bias [C*DM]]; i[5] = activation)
+ *     -> y [N,OH,OW,C*DM]   (y[..., c*DM+m]); bias and relu fused as for conv2d
  * depthwise_conv2d_backprop_input(dy, w; i[5..7] = H, W, C) -> dx [N,H,W,C]
  * depthwise_conv2d_backprop_filter(x, dy; i[5..7] = KH, KW, DM) -> dw [KH,KW,C,DM]
  *
@@ -50,6 +53,7 @@ static void conv_geom(int64_t in, int64_t k, int64_t s, int64_t d, int same, int
 #define SHAPE_STR(buf, t) char buf[128]; mk_shape_str(buf, sizeof buf, (t)->ndim, (t)->shape)
 
 static int check_common(mk_call *c) {
+    if (c->nin < 2) return mk_err(c, "takes at least 2 inputs, got %d", c->nin);
     if (mk_same_dtype(c) < 0) return -1;
     int dt = c->in[0]->dtype;
     if (dt != MK_F32 && dt != MK_F64)
@@ -164,10 +168,25 @@ static int infer_for(mk_call *c, int which) {
     }
     return 0;
 }
-static int infer_conv2d(mk_call *c) { return infer_for(c, 0); }
+/* the optional bias input and fused activation of the forward ops */
+static int check_bias_act(mk_call *c) {
+    if (c->nin > 3) return mk_err(c, "takes 2 or 3 inputs (input, filter[, bias]), got %d", c->nin);
+    if (c->nin == 3) {
+        mk_tensor *B = c->in[2];
+        int64_t co = c->meta[0].shape[3];
+        if (B->ndim != 1 || B->shape[0] != co) {
+            SHAPE_STR(sb, B);
+            return mk_err(c, "bias must be 1-D with one value per output channel (%lld): got %s",
+                          (long long)co, sb);
+        }
+    }
+    if (c->a.i[5] != 0 && c->a.i[5] != 1) return mk_err(c, "activation must be 0 (none) or 1 (relu)");
+    return 0;
+}
+static int infer_conv2d(mk_call *c) { return infer_for(c, 0) < 0 ? -1 : check_bias_act(c); }
 static int infer_conv2d_bin(mk_call *c) { return infer_for(c, 1); }
 static int infer_conv2d_bfil(mk_call *c) { return infer_for(c, 2); }
-static int infer_dw(mk_call *c) { return infer_for(c, 3); }
+static int infer_dw(mk_call *c) { return infer_for(c, 3) < 0 ? -1 : check_bias_act(c); }
 static int infer_dw_bin(mk_call *c) { return infer_for(c, 4); }
 static int infer_dw_bfil(mk_call *c) { return infer_for(c, 5); }
 
@@ -194,6 +213,88 @@ static void gemm(int dt, int ta, int tb, int64_t M, int64_t N, int64_t K, const 
         MK_CBLAS(dgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                         (blasint)M, (blasint)N, (blasint)K, 1.0, (const double *)A, (blasint)lda,
                         (const double *)B, (blasint)ldb, beta, (double *)Cm, (blasint)ldc);
+}
+
+/* ---- small-K float32 GEMMs ----------------------------------------------
+ * For K = KH*KW*CIg <= SMALLK (a first layer on 1-channel images: K = 9) BLAS spends
+ * its time packing; these register-blocked loops (AVX2 through GCC vector types) are
+ * several times faster.  out[p, j] = sum_k A[p, k] W[k, j] and dW[k, j] += sum_p A[p, k] D[p, j]. */
+#define SMALLK 12
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+static inline v8 ld8(const float *p) { return *(const v8u *)p; }
+static inline void st8(float *p, v8 v) { *(v8u *)p = v; }
+static inline v8 bc8(float x) { return (v8){x, x, x, x, x, x, x, x}; }
+
+static inline __attribute__((always_inline)) void
+fwd_smallk_k(int K, const float *A, int64_t lda, int64_t P, const float *W, int64_t ldw, int64_t N,
+             float *O, int64_t ldo) {
+    int64_t j0 = 0;
+    for (; j0 + 32 <= N; j0 += 32)
+        for (int64_t p = 0; p < P; p++) {
+            const float *a = A + p * lda;
+            v8 s0 = bc8(0), s1 = s0, s2 = s0, s3 = s0;
+            for (int k = 0; k < K; k++) {
+                v8 c = bc8(a[k]);
+                const float *w = W + k * ldw + j0;
+                s0 += c * ld8(w); s1 += c * ld8(w + 8); s2 += c * ld8(w + 16); s3 += c * ld8(w + 24);
+            }
+            float *o = O + p * ldo + j0;
+            st8(o, s0); st8(o + 8, s1); st8(o + 16, s2); st8(o + 24, s3);
+        }
+    for (; j0 + 8 <= N; j0 += 8)
+        for (int64_t p = 0; p < P; p++) {
+            const float *a = A + p * lda;
+            v8 s0 = bc8(0);
+            for (int k = 0; k < K; k++) s0 += bc8(a[k]) * ld8(W + k * ldw + j0);
+            st8(O + p * ldo + j0, s0);
+        }
+    for (; j0 < N; j0++)
+        for (int64_t p = 0; p < P; p++) {
+            float s = 0;
+            for (int k = 0; k < K; k++) s += A[p * lda + k] * W[k * ldw + j0];
+            O[p * ldo + j0] = s;
+        }
+}
+
+static inline __attribute__((always_inline)) void
+bfil_smallk_k(int K, const float *A, int64_t lda, int64_t P, const float *D, int64_t ldd, int64_t N,
+              float *G, int64_t ldg) {
+    int64_t j0 = 0;
+    for (; j0 + 8 <= N; j0 += 8) {
+        v8 acc[SMALLK];
+        for (int k = 0; k < K; k++) acc[k] = bc8(0);
+        for (int64_t p = 0; p < P; p++) {
+            v8 d = ld8(D + p * ldd + j0);
+            const float *a = A + p * lda;
+            for (int k = 0; k < K; k++) acc[k] += bc8(a[k]) * d;
+        }
+        for (int k = 0; k < K; k++) st8(G + k * ldg + j0, ld8(G + k * ldg + j0) + acc[k]);
+    }
+    for (; j0 < N; j0++)
+        for (int k = 0; k < K; k++) {
+            float s = 0;
+            for (int64_t p = 0; p < P; p++) s += A[p * lda + k] * D[p * ldd + j0];
+            G[k * ldg + j0] += s;
+        }
+}
+
+#define SMALLK_CASES(fn, ...) \
+    switch (K) { \
+    case 1: fn(1, __VA_ARGS__); break; case 2: fn(2, __VA_ARGS__); break; \
+    case 3: fn(3, __VA_ARGS__); break; case 4: fn(4, __VA_ARGS__); break; \
+    case 5: fn(5, __VA_ARGS__); break; case 6: fn(6, __VA_ARGS__); break; \
+    case 7: fn(7, __VA_ARGS__); break; case 8: fn(8, __VA_ARGS__); break; \
+    case 9: fn(9, __VA_ARGS__); break; case 10: fn(10, __VA_ARGS__); break; \
+    case 11: fn(11, __VA_ARGS__); break; default: fn(12, __VA_ARGS__); break; }
+
+static void fwd_smallk(int K, const float *A, int64_t lda, int64_t P, const float *W, int64_t ldw,
+                       int64_t N, float *O, int64_t ldo) {
+    SMALLK_CASES(fwd_smallk_k, A, lda, P, W, ldw, N, O, ldo)
+}
+static void bfil_smallk(int K, const float *A, int64_t lda, int64_t P, const float *D, int64_t ldd,
+                        int64_t N, float *G, int64_t ldg) {
+    SMALLK_CASES(bfil_smallk_k, A, lda, P, D, ldd, N, G, ldg)
 }
 
 static void im2col(int dt, const cgeom *g, const void *x, int64_t r0, int64_t r1, int64_t c0, void *col) {
@@ -223,8 +324,36 @@ static int64_t chunk_rows(const cgeom *g, int isz) {
     return rc < 1 ? 1 : rc;
 }
 
+/* rows per scheduling block: at most the buffer's rc, and small enough that every thread
+ * gets about 4 blocks, so that a thread slowed down (a busy core) does not hold up the rest */
+static int64_t block_rows(int64_t R, int64_t rc, int nt) {
+    int64_t bs = nt > 1 ? (R + 4 * nt - 1) / (4 * nt) : R;
+    if (bs > rc) bs = rc;
+    return bs < 1 ? 1 : bs;
+}
+
 #define OOM_CHECK(c, fail, what) \
     if (fail) return mk_err(c, "out of memory for the %s buffers", what)
+
+/* y[r, :] = act(y[r, :] + bias) for `rows` rows of width CO */
+static void bias_act(int dt, void *y, int64_t rows, int64_t CO, const void *bias, int relu) {
+    if (!bias && !relu) return;
+    if (dt == MK_F32) {
+        float *o = (float *)y;
+        const float *b = (const float *)bias;
+        for (int64_t r = 0; r < rows; r++, o += CO) {
+            if (b) for (int64_t j = 0; j < CO; j++) o[j] += b[j];
+            if (relu) for (int64_t j = 0; j < CO; j++) o[j] = o[j] > 0 ? o[j] : 0;
+        }
+    } else {
+        double *o = (double *)y;
+        const double *b = (const double *)bias;
+        for (int64_t r = 0; r < rows; r++, o += CO) {
+            if (b) for (int64_t j = 0; j < CO; j++) o[j] += b[j];
+            if (relu) for (int64_t j = 0; j < CO; j++) o[j] = o[j] > 0 ? o[j] : 0;
+        }
+    }
+}
 
 /* ---- conv2d ------------------------------------------------------------ */
 static int k_conv2d(mk_call *c) {
@@ -234,32 +363,45 @@ static int k_conv2d(mk_call *c) {
     int dt = O->dtype, isz = mk_dtypes[dt].itemsize;
     int64_t R = g.N * g.OH, Kg = g.KH * g.KW * g.CIg, COg = g.CO / (g.G ? g.G : 1);
     if (R == 0 || g.OW == 0 || g.CO == 0) return 0;
-    if (Kg == 0) { memset(mk_data(O), 0, (size_t)mk_numel(O) * isz); return 0; }
+    const void *bias = c->nin == 3 ? mk_data(c->in[2]) : NULL;
+    int relu = c->a.i[5] == 1;
+    if (Kg == 0) {
+        memset(mk_data(O), 0, (size_t)mk_numel(O) * isz);
+        bias_act(dt, mk_data(O), R * g.OW, g.CO, bias, relu);
+        return 0;
+    }
     const char *xb = mk_data(c->in[0]), *wb = mk_data(c->in[1]);
     char *ob = mk_data(O);
     int one = is_1x1(&g);
     int64_t rc = chunk_rows(&g, isz);
     int nt = pick_threads(2.0 * R * g.OW * Kg * g.CO, R);
     int fail = 0;
+    int64_t bs = block_rows(R, rc, nt), nb = (R + bs - 1) / bs;
     #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        int t = omp_get_thread_num();
-        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
-        void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
+        void *col = one ? NULL : malloc((size_t)(bs * g.OW * Kg * isz));
         if (!one && !col) {
             #pragma omp atomic write
             fail = 1;
-        } else {
-            for (int64_t rs = r0; rs < r1; rs += rc) {
-                int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < nb; b++) {
+            if (!one && !col) continue;
+            int64_t rs = b * bs, re = rs + bs < R ? rs + bs : R, rows = (re - rs) * g.OW;
+            {
                 for (int64_t gi = 0; gi < g.G; gi++) {
                     const void *A;
                     int64_t lda;
                     if (one) { A = xb + (rs * g.OW * g.CI + gi * g.CIg) * isz; lda = g.CI; }
                     else { im2col(dt, &g, xb, rs, re, gi * g.CIg, col); A = col; lda = Kg; }
-                    gemm(dt, 0, 0, rows, COg, Kg, A, lda, wb + gi * COg * isz, g.CO, 0.0,
-                         ob + (rs * g.OW * g.CO + gi * COg) * isz, g.CO);
+                    if (dt == MK_F32 && Kg <= SMALLK)
+                        fwd_smallk((int)Kg, A, lda, rows, (const float *)wb + gi * COg, g.CO, COg,
+                                   (float *)ob + rs * g.OW * g.CO + gi * COg, g.CO);
+                    else
+                        gemm(dt, 0, 0, rows, COg, Kg, A, lda, wb + gi * COg * isz, g.CO, 0.0,
+                             ob + (rs * g.OW * g.CO + gi * COg) * isz, g.CO);
                 }
+                bias_act(dt, ob + rs * g.OW * g.CO * isz, rows, g.CO, bias, relu);
             }
         }
         free(col);
@@ -287,26 +429,33 @@ static int k_conv2d_bfil(mk_call *c) {
     char *accs = nt > 1 ? malloc((size_t)(nt - 1) * fsize * isz) : NULL;
     if (nt > 1 && !accs) return mk_err(c, "out of memory for per-thread filter gradients");
     int fail = 0;
+    int64_t bs = block_rows(R, rc, nt), nb = (R + bs - 1) / bs;
     #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int t = omp_get_thread_num();
-        int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
         char *acc = t == 0 ? ob : accs + (t - 1) * fsize * isz;
         if (t) memset(acc, 0, (size_t)fsize * isz);
-        void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
+        void *col = one ? NULL : malloc((size_t)(bs * g.OW * Kg * isz));
         if (!one && !col) {
             #pragma omp atomic write
             fail = 1;
-        } else {
-            for (int64_t rs = r0; rs < r1; rs += rc) {
-                int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < nb; b++) {
+            if (!one && !col) continue;
+            int64_t rs = b * bs, re = rs + bs < R ? rs + bs : R, rows = (re - rs) * g.OW;
+            {
                 for (int64_t gi = 0; gi < g.G; gi++) {
                     const void *A;
                     int64_t lda;
                     if (one) { A = xb + (rs * g.OW * g.CI + gi * g.CIg) * isz; lda = g.CI; }
                     else { im2col(dt, &g, xb, rs, re, gi * g.CIg, col); A = col; lda = Kg; }
-                    gemm(dt, 1, 0, Kg, COg, rows, A, lda, db + (rs * g.OW * g.CO + gi * COg) * isz, g.CO,
-                         1.0, acc + gi * COg * isz, g.CO);
+                    if (dt == MK_F32 && Kg <= SMALLK)
+                        bfil_smallk((int)Kg, A, lda, rows, (const float *)db + rs * g.OW * g.CO + gi * COg,
+                                    g.CO, COg, (float *)acc + gi * COg, g.CO);
+                    else
+                        gemm(dt, 1, 0, Kg, COg, rows, A, lda, db + (rs * g.OW * g.CO + gi * COg) * isz, g.CO,
+                             1.0, acc + gi * COg * isz, g.CO);
                 }
             }
         }
@@ -350,16 +499,20 @@ static int k_conv2d_bin(mk_call *c) {
     int64_t img = g.H * g.W * g.CI;
     int nt = pick_threads(2.0 * g.N * g.OH * g.OW * Kg * g.CO, g.N);
     int fail = 0;
+    /* blocks of whole images (col2im of one image's rows may overlap) */
+    int64_t ib = block_rows(g.N, rc / g.OH > 0 ? rc / g.OH : 1, nt), nb = (g.N + ib - 1) / ib;
     #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        int t = omp_get_thread_num();
-        int64_t n0 = g.N * t / nt, n1 = g.N * (t + 1) / nt;
-        int64_t r0 = n0 * g.OH, r1 = n1 * g.OH;
         void *col = one ? NULL : malloc((size_t)(rc * g.OW * Kg * isz));
         if (!one && !col) {
             #pragma omp atomic write
             fail = 1;
-        } else {
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < nb; b++) {
+            if (!one && !col) continue;
+            int64_t n0 = b * ib, n1 = n0 + ib < g.N ? n0 + ib : g.N;
+            int64_t r0 = n0 * g.OH, r1 = n1 * g.OH;
             if (!one) memset(ob + n0 * img * isz, 0, (size_t)((n1 - n0) * img * isz));
             for (int64_t rs = r0; rs < r1; rs += rc) {
                 int64_t re = rs + rc < r1 ? rs + rc : r1, rows = (re - rs) * g.OW;
@@ -390,6 +543,9 @@ static int k_dw(mk_call *c) {
     int64_t R = g.N * g.OH;
     if (R == 0 || g.OW == 0 || g.CO == 0) return 0;
     const void *x = mk_data(c->in[0]), *w = mk_data(c->in[1]);
+    const void *bias = c->nin == 3 ? mk_data(c->in[2]) : NULL;
+    int relu = c->a.i[5] == 1;
+    int isz = mk_dtypes[dt].itemsize;
     void *y = mk_data(O);
     int nt = pick_threads(2.0 * R * g.OW * g.CO * g.KH * g.KW, R);
     #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -398,6 +554,7 @@ static int k_dw(mk_call *c) {
         int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
         if (dt == MK_F32) dw_fwd_s(&g, x, w, y, r0, r1);
         else dw_fwd_d(&g, x, w, y, r0, r1);
+        bias_act(dt, (char *)y + r0 * g.OW * g.CO * isz, (r1 - r0) * g.OW, g.CO, bias, relu);
     }
     return 0;
 }
@@ -464,10 +621,10 @@ static int k_dw_bfil(mk_call *c) {
 }
 
 void mk_register_conv(void) {
-    mk_ops[MK_OP_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d, {k_conv2d}};
+    mk_ops[MK_OP_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG | MK_OP_VARIADIC, infer_conv2d, {k_conv2d}};
     mk_ops[MK_OP_CONV2D_BACKPROP_INPUT] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d_bin, {k_conv2d_bin}};
     mk_ops[MK_OP_CONV2D_BACKPROP_FILTER] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_conv2d_bfil, {k_conv2d_bfil}};
-    mk_ops[MK_OP_DEPTHWISE_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw, {k_dw}};
+    mk_ops[MK_OP_DEPTHWISE_CONV2D] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG | MK_OP_VARIADIC, infer_dw, {k_dw}};
     mk_ops[MK_OP_DEPTHWISE_CONV2D_BACKPROP_INPUT] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw_bin, {k_dw_bin}};
     mk_ops[MK_OP_DEPTHWISE_CONV2D_BACKPROP_FILTER] = (mk_opdef){NULL, 2, 1, MK_OP_CONTIG, infer_dw_bfil, {k_dw_bfil}};
 }

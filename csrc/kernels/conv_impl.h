@@ -8,24 +8,38 @@ static inline void F(copy_ch)(T *dst, const T *src, int64_t n) {
     else for (int64_t i = 0; i < n; i++) dst[i] = src[i];
 }
 
-/* col[(r - r0) * OW + ox][(ky * KW + kx) * CIg + ci] = x[n, iy, ix, c0 + ci] (0 in the padding) */
+/* col[(r - r0) * OW + ox][(ky * KW + kx) * CIg + ci] = x[n, iy, ix, c0 + ci] (0 in the padding).
+ * Loops go (ky, kx) outside and ox inside, over the ox range whose ix is in bounds (found once),
+ * so the inner loop is a plain strided copy. */
 static void F(im2col)(const cgeom *g, const T *x, int64_t r0, int64_t r1, int64_t c0, T *col) {
-    const int64_t CIg = g->CIg, K = g->KH * g->KW * CIg, KWC = g->KW * CIg;
+    const int64_t CIg = g->CIg, K = g->KH * g->KW * CIg, OW = g->OW, CI = g->CI, sw = g->sw;
     for (int64_t r = r0; r < r1; r++) {
         int64_t n = r / g->OH, oy = r % g->OH;
-        const T *xn = x + n * g->H * g->W * g->CI + c0;
-        for (int64_t ox = 0; ox < g->OW; ox++) {
-            T *row = col + ((r - r0) * g->OW + ox) * K;
-            for (int64_t ky = 0; ky < g->KH; ky++) {
-                int64_t iy = oy * g->sh - g->ph + ky * g->dh;
-                T *dk = row + ky * KWC;
-                if (iy < 0 || iy >= g->H) { memset(dk, 0, (size_t)KWC * sizeof(T)); continue; }
-                const T *xr = xn + iy * g->W * g->CI;
-                for (int64_t kx = 0; kx < g->KW; kx++) {
-                    int64_t ix = ox * g->sw - g->pw + kx * g->dw;
-                    T *dst = dk + kx * CIg;
-                    if (ix < 0 || ix >= g->W) memset(dst, 0, (size_t)CIg * sizeof(T));
-                    else F(copy_ch)(dst, xr + ix * g->CI, CIg);
+        const T *xn = x + n * g->H * g->W * CI + c0;
+        T *crow = col + (r - r0) * OW * K;
+        for (int64_t ky = 0; ky < g->KH; ky++) {
+            int64_t iy = oy * g->sh - g->ph + ky * g->dh;
+            int yin = iy >= 0 && iy < g->H;
+            const T *xr = xn + iy * g->W * CI;
+            for (int64_t kx = 0; kx < g->KW; kx++) {
+                int64_t off = kx * g->dw - g->pw;           /* ix = ox * sw + off */
+                int64_t lo = 0, hi = 0;
+                if (yin) {
+                    lo = off < 0 ? (-off + sw - 1) / sw : 0;
+                    hi = g->W - off > 0 ? (g->W - off + sw - 1) / sw : 0;
+                    if (hi > OW) hi = OW;
+                    if (lo > hi) lo = hi;
+                }
+                T *dst = crow + (ky * g->KW + kx) * CIg;
+                for (int64_t ox = 0; ox < lo; ox++) memset(dst + ox * K, 0, (size_t)CIg * sizeof(T));
+                for (int64_t ox = hi; ox < OW; ox++) memset(dst + ox * K, 0, (size_t)CIg * sizeof(T));
+                if (lo >= hi) continue;
+                const T *src = xr + (lo * sw + off) * CI;
+                T *d = dst + lo * K;
+                if (CIg == 1) {
+                    for (int64_t ox = lo; ox < hi; ox++, d += K, src += sw * CI) d[0] = src[0];
+                } else {
+                    for (int64_t ox = lo; ox < hi; ox++, d += K, src += sw * CI) F(copy_ch)(d, src, CIg);
                 }
             }
         }

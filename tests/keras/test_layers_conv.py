@@ -134,7 +134,10 @@ def test_config_round_trip(make):
         assert "filters" not in config and config["depth_multiplier"] == 3
         assert config["depthwise_initializer"]["class_name"] == "GlorotUniform"
     if type(layer) is layers.SeparableConv2D:
-        assert "pointwise_initializer" in config and "kernel_initializer" not in config
+        assert list(config)[-7:] == ["depth_multiplier", "depthwise_initializer", "pointwise_initializer",
+                                     "depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint",
+                                     "pointwise_constraint"]
+        assert "kernel_initializer" in config and config["groups"] == 1      # as tf.keras 2.5
     if type(layer) is layers.Conv2DTranspose:
         assert config["output_padding"] == (1, 1)
 
@@ -195,3 +198,22 @@ def test_tiny_convnet_fit_reduces_loss():
     hist = model.fit(x, y, batch_size=32, epochs=15, verbose=0)
     losses = hist.history["loss"]
     assert losses[-1] < losses[0] * 0.6, losses
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", None])
+def test_fused_bias_activation_matches_composition(activation):
+    x = tf.constant(_rand(2, 6, 6, 3, seed=3).astype("float64"))
+    layer = layers.Conv2D(4, 3, padding="same", activation=activation, bias_initializer="ones",
+                          dtype="float64")
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = layer(x)
+        k, b = layer.kernel, layer.bias
+        ref = tf.nn.conv2d(x, k, 1, "SAME") + b
+        if activation:
+            ref = getattr(tf.nn, activation)(ref) if activation == "relu" else tf.math.tanh(ref)
+        w = tf.constant(np.random.RandomState(0).rand(2, 6, 6, 4))
+        loss, rloss = tf.reduce_sum(y * w), tf.reduce_sum(ref * w)
+    np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+    for a, b_ in zip(tape.gradient(loss, [x, k, b]), tape.gradient(rloss, [x, k, b])):
+        np.testing.assert_allclose(a.numpy(), b_.numpy(), rtol=1e-10, atol=1e-12)

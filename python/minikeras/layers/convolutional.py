@@ -230,13 +230,16 @@ class Conv(Layer):
             return C["reshape"](kernel, ints=(1,) + tuple(kernel._shape))
         return kernel
 
-    def _convolve(self, x):
-        kernel = self._kernel4(self._w(self.kernel, x))
-        padding = self.padding
-        if self._is_causal:
-            x = self._causal_pad(x)
-            padding = "valid"
-        return C["conv2d"](x, kernel, ints=self._ints(padding))
+    def _fused(self, op, x, kernel, ints):
+        """op(x, kernel[, bias]) with the bias and a relu activation fused into the C op;
+        any other activation runs after it."""
+        ins = (x, kernel, self._w(self.bias, x)) if self.use_bias else (x, kernel)
+        act = self.activation
+        relu = act is activations.relu
+        y = C[op](*ins, ints=ints + (1 if relu else 0,))
+        if act is not None and act is not activations.linear and not relu:
+            y = act(y)
+        return y
 
     def _bias_act(self, y):
         if self.use_bias:
@@ -247,9 +250,13 @@ class Conv(Layer):
 
     def call(self, inputs):
         x, batch = self._to_nhwc(self._cast_in(inputs))
-        y = self._convolve(x)
+        kernel = self._kernel4(self._w(self.kernel, x))
+        padding = self.padding
+        if self._is_causal:
+            x = self._causal_pad(x)
+            padding = "valid"
         # bias and activation in NHWC (channels last), before transposing back
-        return self._from_nhwc(self._bias_act(y), batch)
+        return self._from_nhwc(self._fused("conv2d", x, kernel, self._ints(padding)), batch)
 
     def _output_dtype(self, input_dtype):
         return self._compute_dtype_object
@@ -449,8 +456,8 @@ class DepthwiseConv2D(Conv2D):
 
     def call(self, inputs):
         x, batch = self._to_nhwc(self._cast_in(inputs))
-        y = C["depthwise_conv2d"](x, self._w(self.depthwise_kernel, x), ints=self._ints())
-        return self._from_nhwc(self._bias_act(y), batch)
+        y = self._fused("depthwise_conv2d", x, self._w(self.depthwise_kernel, x), self._ints())
+        return self._from_nhwc(y, batch)
 
     def _out_channels(self, input_shape):
         ch = input_shape[self._channel_axis()]
@@ -528,22 +535,32 @@ class SeparableConv(Conv):
             x = self._causal_pad(x)
             padding = "valid"
         y = C["depthwise_conv2d"](x, dk, ints=self._ints(padding))
-        y = C["conv2d"](y, pk, ints=(1, 1, 1, 1, 0))
-        return self._from_nhwc(self._bias_act(y), batch)
+        return self._from_nhwc(self._fused("conv2d", y, pk, (1, 1, 1, 1, 0)), batch)
 
     def get_config(self):
+        # tf.keras 2.5: Conv's config (kernel_* and groups included) updated by these keys
         config = super().get_config()
-        config.pop("groups")
-        config.pop("kernel_initializer")
-        config.pop("kernel_regularizer")
-        config.pop("kernel_constraint")
-        config["depth_multiplier"] = self.depth_multiplier
-        config["depthwise_initializer"] = initializers.serialize(self.depthwise_initializer)
-        config["pointwise_initializer"] = initializers.serialize(self.pointwise_initializer)
-        config["depthwise_regularizer"] = _ser(self.depthwise_regularizer)
-        config["pointwise_regularizer"] = _ser(self.pointwise_regularizer)
-        config["depthwise_constraint"] = _ser(self.depthwise_constraint)
-        config["pointwise_constraint"] = _ser(self.pointwise_constraint)
+        config.update({
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "depth_multiplier": self.depth_multiplier,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "depthwise_regularizer": _ser(self.depthwise_regularizer),
+            "pointwise_regularizer": _ser(self.pointwise_regularizer),
+            "bias_regularizer": _ser(self.bias_regularizer),
+            "activity_regularizer": _ser(self.activity_regularizer),
+            "depthwise_constraint": _ser(self.depthwise_constraint),
+            "pointwise_constraint": _ser(self.pointwise_constraint),
+            "bias_constraint": _ser(self.bias_constraint),
+        })
         return config
 
 

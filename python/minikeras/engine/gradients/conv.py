@@ -23,11 +23,17 @@ def _family(fwd, bin_, bfil, depthwise):
 
     @register(fwd)
     def _fwd(op, dy):
-        x, w = op.inputs
+        # optional fused bias (third input) and relu (ints[5] == 1)
+        x, w = op.inputs[0], op.inputs[1]
         g = _geo(op)
-        nx, nw = _needs(op)
-        gx = C[bin_](dy, w, ints=g + tuple(x._shape[1:])) if nx else None
-        gw = C[bfil](x, dy, ints=g + filt_ints(w)) if nw else None
+        if len(op.ints) > 5 and op.ints[5] == 1:
+            dy = C["relu_grad"](dy, op.outputs[0])
+        needs = getattr(op, "needs", (True,) * len(op.inputs))
+        gx = C[bin_](dy, w, ints=g + tuple(x._shape[1:])) if needs[0] else None
+        gw = C[bfil](x, dy, ints=g + filt_ints(w)) if needs[1] else None
+        if len(op.inputs) == 3:
+            gb = C["reduce_sum"](dy, ints=(0, 7)) if needs[2] else None
+            return [gx, gw, gb]
         return [gx, gw]
 
     @register(bin_)
