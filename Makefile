@@ -53,7 +53,7 @@ build: $(STAMP_BUILD)
 	@echo "== build: minikeras._core is up to date with csrc/"
 
 $(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
-	@echo "== build: compile minikeras._core (C + OpenMP + OpenBLAS) and pip install -e ."
+	@echo "== build: compile minikeras._core (C + OpenMP + OpenBLAS + libjpeg) and pip install -e ."
 	@if ! command -v gcc >/dev/null 2>&1; then \
 	    echo "   gcc missing: apt-get install gcc"; \
 	    $(APT_GET) update -qq && $(APT_GET) install -y -qq gcc >/dev/null; fi
@@ -61,6 +61,10 @@ $(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
 	if [ ! -f "$$inc/Python.h" ]; then \
 	    echo "   Python.h missing in $$inc: apt-get install python3-dev"; \
 	    $(APT_GET) update -qq && $(APT_GET) install -y -qq python3-dev >/dev/null; fi
+	@if [ ! -f /usr/include/jpeglib.h ]; then \
+	    echo "   jpeglib.h missing (decode_jpeg kernel): apt-get install libjpeg62-turbo-dev"; \
+	    $(APT_GET) update -qq && $(APT_GET) install -y -qq libjpeg62-turbo-dev >/dev/null || \
+	    echo "   (not installed: decode_jpeg will use Pillow)"; fi
 	@if [ "$(BLAS_KIND)" = system ] && ! ldconfig -p | grep -q 'libopenblas\.so '; then \
 	    echo "   MINIKERAS_BLAS=system: apt-get install libopenblas-dev"; \
 	    $(APT_GET) update -qq && $(APT_GET) install -y -qq libopenblas-dev >/dev/null; fi
