@@ -608,3 +608,27 @@ def test_map_py_function_runs_eagerly_on_workers():
                                num_parallel_calls=3)
     assert flat_list(ds) == [2 * i for i in range(20)]
     assert ds._fn.eager
+
+
+def test_injected_prefetch_runs_the_map_on_another_thread_in_order():
+    import threading
+    threads = set()
+
+    def f(x):
+        threads.add(threading.get_ident())
+        return x * 2
+    ds = Dataset.range(50).map(lambda x: tf.py_function(f, [x], tf.int64))
+    assert [int(v) for v in ds] == [2 * i for i in range(50)]
+    assert threading.get_ident() not in threads          # produced ahead, on a thread
+    opts = tf.data.Options()
+    opts.experimental_optimization.inject_prefetch = False
+    threads.clear()
+    assert [int(v) for v in ds.with_options(opts)] == [2 * i for i in range(50)]
+    assert threads == {threading.get_ident()}
+
+    def bad(x):
+        if int(x) == 7:
+            raise ValueError("element 7")
+        return x
+    with pytest.raises(ValueError, match="element 7"):
+        list(Dataset.range(20).map(lambda x: tf.py_function(bad, [x], tf.int64)))

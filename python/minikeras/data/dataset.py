@@ -114,12 +114,41 @@ def _stack_elements(elems):
 
 # ---- iterator ------------------------------------------------------------------------------
 
+def _inject_prefetch(dataset):
+    """TensorFlow (2.10 on) ends every pipeline with a prefetch unless it ends with one or
+    options.experimental_optimization.inject_prefetch is False: the pipeline's last stage
+    then runs on its own thread while the consumer trains.  We do so where a map / flat_map
+    / interleave does real work (a bare range or slice gains nothing from a thread)."""
+    if isinstance(dataset, PrefetchDataset):
+        return False
+    try:
+        if dataset.options().experimental_optimization.inject_prefetch is False:
+            return False
+    except Exception:    # noqa: BLE001
+        pass
+    seen, stack = set(), [dataset]
+    while stack:
+        d = stack.pop()
+        if id(d) in seen:
+            continue
+        seen.add(id(d))
+        if isinstance(d, PrefetchDataset):
+            continue
+        if isinstance(d, (MapDataset, FlatMapDataset)):
+            return True
+        stack.extend(getattr(d, "_inputs", ()))
+    return False
+
+
 class OwnedIterator:
     """iter(dataset): next(it) / it.get_next() give elements; element_spec as the dataset."""
 
     def __init__(self, dataset):
         self._dataset = dataset
-        self._it = dataset._make_iter()
+        if _inject_prefetch(dataset):
+            self._it = _prefetch(dataset, 2)
+        else:
+            self._it = dataset._make_iter()
 
     def __iter__(self):
         return self
