@@ -21,7 +21,9 @@
     }
 
 /* out[i] = EXPR(x = a[i], y = b[i]) with broadcasting; TI input type, TO output type.
- * Work is split into rows of the collapsed output and CHUNK-long pieces of a row. */
+ * Work is split into CHUNK-long pieces of a row of the collapsed output, or, when rows are
+ * short (a bias added to [N*H*W, C]), into groups of rows of about CHUNK elements: one
+ * task per 32-element row spent most of its time in the dynamic scheduler. */
 #define BIN_KERNEL(fname, TI, TO, EXPR)                                                   \
     static void fname(mk_call *c) {                                                      \
         mk_tensor *O = c->out[0];                                                        \
@@ -35,11 +37,14 @@
         const TI *a = mk_data(c->in[0]), *b = mk_data(c->in[1]);                         \
         int64_t rows = mk_loop_rows(&L), n = L.shape[L.ndim - 1];                        \
         int64_t sa = L.st[1][L.ndim - 1], sb = L.st[2][L.ndim - 1];                      \
-        int64_t nch = (n + CHUNK - 1) / CHUNK, tasks = rows * nch;                       \
         if (n == 0) return;                                                              \
+        int64_t nch = (n + CHUNK - 1) / CHUNK, rpt = n >= CHUNK ? 1 : CHUNK / n;         \
+        int64_t tasks = (rows + rpt - 1) / rpt * nch;                                    \
         RUN_TASKS(rows * n, tasks, {                                                     \
-            int64_t r = t / nch, i0 = (t % nch) * CHUNK, i1 = i0 + CHUNK;                \
-            if (i1 > n) i1 = n;                                                          \
+          int64_t g = t / nch, i0 = (t % nch) * CHUNK, i1 = i0 + CHUNK;                  \
+          if (i1 > n) i1 = n;                                                            \
+          int64_t r1 = (g + 1) * rpt < rows ? (g + 1) * rpt : rows;                      \
+          for (int64_t r = g * rpt; r < r1; r++) {                                       \
             int64_t off[3];                                                              \
             mk_loop_row(&L, r, off);                                                     \
             TO *po = o + off[0];                                                         \
@@ -58,6 +63,7 @@
                     po[i] = (EXPR);                                                      \
                 }                                                                        \
             }                                                                            \
+          }                                                                              \
         })                                                                               \
     }
 
@@ -77,11 +83,14 @@
         (void)alpha; (void)beta;                                                         \
         int64_t rows = mk_loop_rows(&L), n = L.shape[L.ndim - 1];                        \
         int64_t sa = L.st[1][L.ndim - 1];                                                \
-        int64_t nch = (n + CHUNK - 1) / CHUNK, tasks = rows * nch;                       \
         if (n == 0) return;                                                              \
+        int64_t nch = (n + CHUNK - 1) / CHUNK, rpt = n >= CHUNK ? 1 : CHUNK / n;         \
+        int64_t tasks = (rows + rpt - 1) / rpt * nch;                                    \
         RUN_TASKS(rows * n, tasks, {                                                     \
-            int64_t r = t / nch, i0 = (t % nch) * CHUNK, i1 = i0 + CHUNK;                \
-            if (i1 > n) i1 = n;                                                          \
+          int64_t g = t / nch, i0 = (t % nch) * CHUNK, i1 = i0 + CHUNK;                  \
+          if (i1 > n) i1 = n;                                                            \
+          int64_t r1 = (g + 1) * rpt < rows ? (g + 1) * rpt : rows;                      \
+          for (int64_t r = g * rpt; r < r1; r++) {                                       \
             int64_t off[3];                                                              \
             mk_loop_row(&L, r, off);                                                     \
             TO *po = o + off[0];                                                         \
@@ -91,6 +100,7 @@
             } else {                                                                     \
                 for (int64_t i = i0; i < i1; i++) { TI x = pa[i * sa]; po[i] = (EXPR); } \
             }                                                                            \
+          }                                                                              \
         })                                                                               \
     }
 
