@@ -55,38 +55,9 @@ static int setup(mk_call *c, struct jpeg_decompress_struct *ci) {
     return 0;
 }
 
-static int infer_decode_jpeg(mk_call *c) {
-    mk_tensor *x = c->in[0];
-    if (x->dtype != MK_U8 || x->ndim != 1)
-        return mk_err(c, "contents must be a 1-D uint8 tensor of the file's bytes, got %s rank %d",
-                      mk_dtypes[x->dtype].name, x->ndim);
-    int64_t ch = c->a.i[0], ratio = c->a.i[1];
-    if (ch != 0 && ch != 1 && ch != 3) return mk_err(c, "channels must be 0, 1 or 3, got %lld", (long long)ch);
-    if (ratio != 1 && ratio != 2 && ratio != 4 && ratio != 8)
-        return mk_err(c, "ratio must be 1, 2, 4, or 8, got %lld", (long long)ratio);
-    if (mk_numel(x) == 0) return mk_err(c, "Input is empty.");
-    struct jpeg_decompress_struct ci;
-    jerr_t je;
-    ci.err = jpeg_std_error(&je.pub);
-    je.pub.error_exit = on_error;
-    je.pub.emit_message = on_message;
-    je.truncated = 0;
-    if (setjmp(je.jump)) {
-        jpeg_destroy_decompress(&ci);
-        return mk_err(c, "jpeg::Uncompress failed. Invalid JPEG data or crop window. (%s)", je.msg);
-    }
-    jpeg_create_decompress(&ci);
-    int rc = setup(c, &ci);
-    if (rc == 0) {
-        int64_t shape[3] = {ci.output_height, ci.output_width, ci.out_color_components};
-        mk_meta_set(&c->meta[0], MK_U8, 3, shape);
-    }
-    jpeg_destroy_decompress(&ci);
-    return rc;
-}
-
-static int k_decode_jpeg(mk_call *c) {
-    mk_tensor *o = c->out[0];
+/* Read the header (infer: sets the output's metadata) or decode into c->out[0] (kernel).
+ * setjmp must live in the frame that calls libjpeg, hence one function for both. */
+static int run_jpeg(mk_call *c, int decode) {
     struct jpeg_decompress_struct ci;
     jerr_t je;
     ci.err = jpeg_std_error(&je.pub);
@@ -99,8 +70,14 @@ static int k_decode_jpeg(mk_call *c) {
     }
     jpeg_create_decompress(&ci);
     if (setup(c, &ci) < 0) { jpeg_destroy_decompress(&ci); return -1; }
-    if ((int64_t)ci.output_height != o->shape[0] || (int64_t)ci.output_width != o->shape[1] ||
-        (int64_t)ci.out_color_components != o->shape[2]) {
+    int64_t shape[3] = {ci.output_height, ci.output_width, ci.out_color_components};
+    if (!decode) {
+        mk_meta_set(&c->meta[0], MK_U8, 3, shape);
+        jpeg_destroy_decompress(&ci);
+        return 0;
+    }
+    mk_tensor *o = c->out[0];
+    if (shape[0] != o->shape[0] || shape[1] != o->shape[1] || shape[2] != o->shape[2]) {
         jpeg_destroy_decompress(&ci);
         return mk_err(c, "the JPEG header changed between shape inference and decoding");
     }
@@ -119,6 +96,21 @@ static int k_decode_jpeg(mk_call *c) {
                       "(premature end of data)");
     return 0;
 }
+
+static int infer_decode_jpeg(mk_call *c) {
+    mk_tensor *x = c->in[0];
+    if (x->dtype != MK_U8 || x->ndim != 1)
+        return mk_err(c, "contents must be a 1-D uint8 tensor of the file's bytes, got %s rank %d",
+                      mk_dtypes[x->dtype].name, x->ndim);
+    int64_t ch = c->a.i[0], ratio = c->a.i[1];
+    if (ch != 0 && ch != 1 && ch != 3) return mk_err(c, "channels must be 0, 1 or 3, got %lld", (long long)ch);
+    if (ratio != 1 && ratio != 2 && ratio != 4 && ratio != 8)
+        return mk_err(c, "ratio must be 1, 2, 4, or 8, got %lld", (long long)ratio);
+    if (mk_numel(x) == 0) return mk_err(c, "Input is empty.");
+    return run_jpeg(c, 0);
+}
+
+static int k_decode_jpeg(mk_call *c) { return run_jpeg(c, 1); }
 #else
 static int infer_unbuilt(mk_call *c) {
     return mk_err(c, "minikeras was built without libjpeg (jpeglib.h not found)");
