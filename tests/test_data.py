@@ -632,3 +632,14 @@ def test_injected_prefetch_runs_the_map_on_another_thread_in_order():
         return x
     with pytest.raises(ValueError, match="element 7"):
         list(Dataset.range(20).map(lambda x: tf.py_function(bad, [x], tf.int64)))
+
+
+def test_get_next_as_optional():
+    it = iter(Dataset.range(2))
+    o = it.get_next_as_optional()
+    assert bool(o.has_value().numpy()) and int(o.get_value()) == 0
+    it.get_next_as_optional()
+    end = it.get_next_as_optional()
+    assert not bool(end.has_value().numpy())
+    with pytest.raises(tf.errors.InvalidArgumentError, match="does not have a value"):
+        end.get_value()

@@ -6,7 +6,7 @@
  *   attrs: i[0] = channels (0: as in the file, 1: gray, 3: RGB), i[1] = ratio (1, 2, 4, 8),
  *          i[2] = fancy_upscaling (0/1), i[3] = dct method (0 IFAST, 1 ISLOW, 2 FLOAT).
  * The output shape depends on the header, which infer reads (MK_OP_DYNAMIC).  libjpeg's
- * default error handler calls exit(): ours longjmps back and reports the error instead.
+ * default error handler ends the process: ours longjmps back and reports the error instead.
  * Files libjpeg decodes only to CMYK/YCCK are refused; the Python side uses Pillow there. */
 #include "../mk.h"
 #ifdef MK_HAVE_LIBJPEG

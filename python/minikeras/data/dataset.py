@@ -166,7 +166,11 @@ class OwnedIterator:
             raise _out_of_range("End of sequence") from None
 
     def get_next_as_optional(self):
-        raise NotImplementedError("get_next_as_optional")
+        """tf.experimental.Optional: the next element, or an empty Optional at the end."""
+        try:
+            return Optional(next(self._it), self._dataset.element_spec)
+        except StopIteration:
+            return Optional(None, self._dataset.element_spec, has_value=False)
 
     @property
     def element_spec(self):
@@ -182,6 +186,32 @@ class OwnedIterator:
             self.close()
         except Exception:      # noqa: BLE001
             pass
+
+
+class Optional:
+    """tf.experimental.Optional: has_value() (a bool tensor) and get_value()."""
+
+    def __init__(self, value, element_spec, has_value=True):
+        self._value = value
+        self._has_value = has_value
+        self.element_spec = element_spec
+
+    @staticmethod
+    def from_value(value):
+        return Optional(value, S.spec_of(value))
+
+    @staticmethod
+    def empty(element_spec):
+        return Optional(None, element_spec, has_value=False)
+
+    def has_value(self, name=None):
+        from ..engine.tensor import constant
+        return constant(self._has_value)
+
+    def get_value(self, name=None):
+        if not self._has_value:
+            raise _invalid("The optional does not have a value")
+        return self._value
 
 
 class _NumpyIterator:

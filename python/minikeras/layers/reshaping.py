@@ -212,11 +212,7 @@ class UpSampling2D(Layer):
         ra, ca = (2, 3) if cf else (1, 2)
         if self.interpolation == "nearest":
             return _repeat(_repeat(inputs, ra, self.size[0]), ca, self.size[1])
-        try:
-            from ..engine.api.image import resize
-        except ImportError:   # pragma: no cover - tf.image lands with the imageops branch
-            raise NotImplementedError("UpSampling2D(interpolation='bilinear') needs tf.image.resize, "
-                                      "which this build lacks") from None
+        from ..engine.api.image import resize
         x = _sh.transpose(inputs, [0, 2, 3, 1]) if cf else inputs
         h, w = x.shape[1], x.shape[2]
         y = resize(x, [h * self.size[0], w * self.size[1]], method="bilinear")
