@@ -20,3 +20,6 @@ from . import backend, activations, initializers, layers, models, utils  # noqa:
 from . import callbacks, constraints, datasets, losses, metrics, optimizers, preprocessing, regularizers, saving, trainers  # noqa: E402,F401
 from .models import Model, Sequential  # noqa: E402,F401
 from .layers import Input  # noqa: E402,F401
+
+# keras.applications (Xception, EfficientNetB0-B7)
+from . import applications  # noqa: E402,F401
