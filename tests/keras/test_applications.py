@@ -289,3 +289,31 @@ def test_official_urls():
     assert efficientnet.BASE_WEIGHTS_PATH == "https://storage.googleapis.com/keras-applications/"
     assert efficientnet.WEIGHTS_HASHES["b0"] == ("902e53a9f72be733fc0bcb005b3ebbac",
                                                  "50bc09e76180e00e4465e1a485ddc09d")
+
+
+def test_decode_predictions_downloads_the_class_index(tmp_path, monkeypatch):
+    import json
+    from minikeras.applications import imagenet_utils
+    serve = tmp_path / "serve"
+    serve.mkdir()
+    index = {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}
+    (serve / "imagenet_class_index.json").write_text(json.dumps(index))
+    monkeypatch.setenv("MINIKERAS_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", None)
+    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX_HASH",
+                        _md5(serve / "imagenet_class_index.json"))
+    server = _Server(serve)
+    try:
+        monkeypatch.setattr(imagenet_utils, "CLASS_INDEX_PATH",
+                            server.url + "imagenet_class_index.json")
+        preds = np.zeros((2, 1000), np.float32)
+        preds[0, [3, 7, 1]] = [0.5, 0.3, 0.2]
+        preds[1, 999] = 1.0
+        out = imagenet_utils.decode_predictions(preds, top=3)
+    finally:
+        server.close()
+    assert [(c, n) for c, n, _ in out[0]] == [("n00000003", "class_3"), ("n00000007", "class_7"),
+                                              ("n00000001", "class_1")]
+    assert out[1][0][:2] == ("n00000999", "class_999") and out[1][0][2] == 1.0
+    with pytest.raises(ValueError, match="expects a batch of predictions"):
+        imagenet_utils.decode_predictions(np.zeros((2, 10)))

@@ -2,7 +2,7 @@
 input-shape validation, padding for strided 'valid' convolutions, classifier-activation
 validation and the 'caffe' / 'tf' / 'torch' preprocess_input modes.
 
-decode_predictions (which downloads the ImageNet class index) is not implemented."""
+decode_predictions downloads the ImageNet class index through keras.utils.get_file."""
 import warnings
 
 import numpy as np
@@ -91,10 +91,35 @@ def preprocess_input(x, data_format=None, mode="caffe"):
     return _preprocess_symbolic_input(x, data_format=data_format, mode=mode)
 
 
+CLASS_INDEX = None
+CLASS_INDEX_PATH = ("https://storage.googleapis.com/download.tensorflow.org/data/"
+                    "imagenet_class_index.json")
+CLASS_INDEX_HASH = "c2c37ea517e94d9795004a39431a14cb"
+
+
 def decode_predictions(preds, top=5):
-    raise NotImplementedError(
-        "decode_predictions is not available in minikeras (it needs the ImageNet class index "
-        "file imagenet_class_index.json).")
+    """[(class_id, class_name, score), ...] of the `top` classes of each row of a (samples,
+    1000) prediction; the ImageNet class index is downloaded once (keras.utils.get_file,
+    cached as ~/.keras/models/imagenet_class_index.json), as tf.keras does."""
+    global CLASS_INDEX
+    import json
+    preds = np.asarray(preds)
+    if preds.ndim != 2 or preds.shape[1] != 1000:
+        raise ValueError("`decode_predictions` expects a batch of predictions (i.e. a 2D array "
+                         "of shape (samples, 1000)). Found array with shape: " + str(preds.shape))
+    if CLASS_INDEX is None:
+        from ..utils.data_utils import get_file
+        fpath = get_file("imagenet_class_index.json", CLASS_INDEX_PATH, cache_subdir="models",
+                         file_hash=CLASS_INDEX_HASH)
+        with open(fpath) as f:
+            CLASS_INDEX = json.load(f)
+    results = []
+    for pred in preds:
+        top_indices = pred.argsort()[-top:][::-1]
+        result = [tuple(CLASS_INDEX[str(i)]) + (pred[i],) for i in top_indices]
+        result.sort(key=lambda x: x[2], reverse=True)
+        results.append(result)
+    return results
 
 
 def obtain_input_shape(input_shape, default_size, min_size, data_format, require_flatten,
