@@ -213,9 +213,9 @@ int mk_exec(mk_call *c) {
             c->out[k] = mk_tensor_view(c->in[m->view_of], m->ndim, m->shape, m->strides, m->offset);
         } else {
             c->out[k] = mk_tensor_new(m->dtype, m->ndim, m->shape, dev);
-            work += mk_numel(c->out[k]);
+            if (c->out[k]) work += mk_numel(c->out[k]);
         }
-        if (!c->out[k]) goto fail;
+        if (!c->out[k]) goto fail;      /* out of memory: ResourceExhaustedError is set */
     }
     if (!(op->flags & MK_OP_VIEW)) {
         mk_kernel_fn k = op->kernel[dev];

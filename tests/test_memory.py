@@ -128,3 +128,31 @@ def test_tensors_are_released():
     del v
     gc.collect()
     assert rv() is None
+
+
+def test_out_of_memory_raises_and_leaves_the_process_usable(tmp_path):
+    """An output the allocator cannot give raises ResourceExhaustedError naming the size
+    (it used to crash in mk_exec); run in a subprocess whose address space is capped."""
+    import subprocess
+    import sys
+    import textwrap
+    code = textwrap.dedent("""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+        import numpy as np
+        from minikeras import _core, tf
+        x = _core.from_buffer(np.zeros((1, 4, 4, 1), np.float32))
+        try:
+            _core.ops["resize"](x, ints=(1 << 17, 1 << 14, 0, 0))     # 8 GiB output
+        except tf.errors.ResourceExhaustedError as e:
+            assert "OOM when allocating tensor" in str(e), e
+            print("raised")
+        y = _core.ops["resize"](x, ints=(8, 8, 0, 0))                  # still usable
+        print(tuple(y.shape))
+    """)
+    import os
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       cwd=str(tmp_path), timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["raised", "(1,", "8,", "8,", "1)"], r.stdout
