@@ -117,7 +117,17 @@ static PyObject *run_op(int op_id, PyObject *const *args, Py_ssize_t nargs, int 
         PyErr_Format(PyExc_TypeError, "%s takes %d tensor arguments, got %zd", op->name, op->nin, nargs);
         return NULL;
     }
+    if ((op->flags & MK_OP_VARIADIC) && nargs < op->nin) {
+        PyErr_Format(PyExc_TypeError, "%s takes at least %d tensor arguments, got %zd", op->name,
+                     op->nin, nargs);
+        return NULL;
+    }
     if (!(op->flags & MK_OP_MULTI_OUT)) nout = op->nout;
+    else if (nout < 0 || nout > (1 << 20)) {
+        PyErr_Format(PyExc_ValueError, "%s: number of outputs must be in [0, 2^20], got %d",
+                     op->name, nout);
+        return NULL;
+    }
     mk_call c;
     mk_call_init(&c, op_id, (int)nargs, nout);
     if (parse_attrs(&c.a, ints, floats) < 0) { mk_call_free(&c); return NULL; }

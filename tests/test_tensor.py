@@ -327,3 +327,15 @@ def test_errors_module():
     assert issubclass(errors.ResourceExhaustedError, MemoryError)
     with pytest.raises(errors.InvalidArgumentError, match="Incompatible shapes"):
         tf.constant([1.0, 2.0]) + tf.constant([1.0, 2.0, 3.0])
+
+
+def test_op_argument_counts_are_checked():
+    """Too few tensors for a variadic op, or a negative output count, raise instead of
+    reading past the argument array (found by fuzzing every op)."""
+    from minikeras import _core
+    with pytest.raises(TypeError, match="concat takes at least 1 tensor arguments, got 0"):
+        _core.ops["concat"](ints=(0,))
+    with pytest.raises(TypeError, match="at least"):
+        _core.ops["sgd_update"]()
+    with pytest.raises(ValueError, match="number of outputs"):
+        _core.ops["split"](_core.from_buffer(np.zeros(4, np.float32)), ints=(0,), nout=-1)
