@@ -27,6 +27,8 @@ EXPECTED = {
     "03_sequential_and_functional.ipynb": [
         "Total params: 16,210", "Total params: 200,600", "Total params: 10,004,000",
         "[[0. 0. 0. 0. 0.]]", "This model has not yet been built", "(64, 200) True",
+        "4\n132\n", "135\n", "TensorShape([None, 5, 5, 2048])", "True ['xception', 'sequential",
+        "Total params: 20,881,970",
     ],
     "04_layers.ipynb": [
         "[(20, 100), (100,)]", "(64, 10)", "19660900", "dtype=float16",
