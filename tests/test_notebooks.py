@@ -32,6 +32,7 @@ EXPECTED = {
     ],
     "04_layers.ipynb": [
         "[(20, 100), (100,)]", "(64, 10)", "19660900", "dtype=float16",
+        "132 20861480 True", "mean weights per layer: first half",
     ],
     "05_compile.ipynb": [
         "[1. 1. 1. 1. 1. 1. 1. 1.]", "0.6666667",
@@ -60,7 +61,7 @@ EXPECTED = {
     ],
 }
 # notebooks that must draw at least one matplotlib figure
-PLOTS = {"06_training.ipynb", "07_visualization.ipynb", "09_data_generators.ipynb",
+PLOTS = {"04_layers.ipynb", "06_training.ipynb", "07_visualization.ipynb", "09_data_generators.ipynb",
          "10_preprocessing_layers_tfdata.ipynb", "11_fec_pipeline.ipynb"}
 def _output_text(nb):
     parts = []
