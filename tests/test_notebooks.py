@@ -49,12 +49,12 @@ EXPECTED = {
     "09_data_generators.ipynb": [
         "Found 210 images belonging to 3 classes.", "7 210",
         "{'angular_leaf_spot': 0, 'bean_rust': 1, 'healthy': 2}", "(32, 128, 128, 3) (32, 3)",
-        "Epoch 2/2", "affine_transform",
+        "Epoch 2/2", "7/7 [", "affine_transform",
     ],
     "10_preprocessing_layers_tfdata.ipynb": [
         "Found 210 images belonging to 3 classes.", "(TensorShape([160, 160, 3]), tf.uint8)",
         "(TensorShape([]), tf.string)", "(TensorShape([]), tf.int64)",
-        "['angular_leaf_spot', 'bean_rust', 'healthy']",
+        "['angular_leaf_spot', 'bean_rust', 'healthy']", "(32, 200, 200, 3) (32, 200, 200, 3)", "(32, 10)\n",
     ],
     "11_fec_pipeline.ipynb": [
         "SYNTHETIC", "301 33 0", "tf.float32 255.0", "(14, 1)", "(192, 160, 160, 3)",
