@@ -410,6 +410,23 @@ static int k_conv2d(mk_call *c) {
     return 0;
 }
 
+/* ob[e0:e1] += each of the n per-thread partial filter gradients in accs (fsize elements
+ * each): called by every thread of a team on its own slice, after a barrier. */
+static void sum_partials(int dt, char *ob, const char *accs, int n, int64_t fsize,
+                         int64_t e0, int64_t e1) {
+    for (int k = 0; k < n; k++) {
+        if (dt == MK_F32) {
+            float *o = (float *)ob;
+            const float *a = (const float *)accs + k * fsize;
+            for (int64_t e = e0; e < e1; e++) o[e] += a[e];
+        } else {
+            double *o = (double *)ob;
+            const double *a = (const double *)accs + k * fsize;
+            for (int64_t e = e0; e < e1; e++) o[e] += a[e];
+        }
+    }
+}
+
 /* ---- conv2d_backprop_filter -------------------------------------------- */
 static int k_conv2d_bfil(mk_call *c) {
     cgeom g;
@@ -464,17 +481,7 @@ static int k_conv2d_bfil(mk_call *c) {
         if (nt > 1) {
             /* sum the per-thread gradients into the output, split by element */
             int64_t e0 = fsize * t / nt, e1 = fsize * (t + 1) / nt;
-            for (int k = 0; k < nt - 1; k++) {
-                if (dt == MK_F32) {
-                    float *o = (float *)ob;
-                    const float *a = (const float *)(accs + k * fsize * isz);
-                    for (int64_t e = e0; e < e1; e++) o[e] += a[e];
-                } else {
-                    double *o = (double *)ob;
-                    const double *a = (const double *)(accs + k * fsize * isz);
-                    for (int64_t e = e0; e < e1; e++) o[e] += a[e];
-                }
-            }
+            sum_partials(dt, ob, accs, nt - 1, fsize, e0, e1);
         }
     }
     free(accs);
@@ -603,17 +610,7 @@ static int k_dw_bfil(mk_call *c) {
         #pragma omp barrier
         if (nt > 1) {
             int64_t e0 = fsize * t / nt, e1 = fsize * (t + 1) / nt;
-            for (int k = 0; k < nt - 1; k++) {
-                if (dt == MK_F32) {
-                    float *o = (float *)ob;
-                    const float *a = (const float *)(accs + k * fsize * isz);
-                    for (int64_t e = e0; e < e1; e++) o[e] += a[e];
-                } else {
-                    double *o = (double *)ob;
-                    const double *a = (const double *)(accs + k * fsize * isz);
-                    for (int64_t e = e0; e < e1; e++) o[e] += a[e];
-                }
-            }
+            sum_partials(dt, ob, accs, nt - 1, fsize, e0, e1);
         }
     }
     free(accs);
