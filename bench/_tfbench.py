@@ -26,6 +26,20 @@ TF_NOISE = fit_mlp._TF_NOISE + ("Could not find cuda drivers", "cuda_", "computa
                                 "Unable to register", "TF-TRT", "rocm")
 
 
+def add_common_args(ap):
+    """The options every minikeras-vs-TensorFlow benchmark takes, and the hidden ones its
+    worker subprocesses get."""
+    import argparse
+    ap.add_argument("--rounds", type=int, default=1, help="alternate the frameworks this often")
+    ap.add_argument("--skip-tf", action="store_true", help="minikeras only (no ratio)")
+    ap.add_argument("--skip-mk", action="store_true", help="TensorFlow only (no ratio)")
+    ap.add_argument("--tf-venv", default=None, help="default: bench/.tfvenv (a worktree "
+                    "without one uses the main checkout's)")
+    ap.add_argument("--json", help="also write all results to this file")
+    ap.add_argument("--worker", choices=("minikeras", "tensorflow"), help=argparse.SUPPRESS)
+    ap.add_argument("--json-out", help=argparse.SUPPRESS)
+
+
 def default_tf_venv():
     """bench/.tfvenv of this checkout; in a git worktree without one, the main checkout's."""
     own = os.path.join(HERE, ".tfvenv")

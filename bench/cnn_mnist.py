@@ -128,15 +128,8 @@ def main():
     ap.add_argument("--data", choices=("digits", "random"), default="digits")
     ap.add_argument("--validation-split", type=float, default=0.0,
                     help="keras-io uses 0.1; default 0 (no validation pass)")
-    ap.add_argument("--rounds", type=int, default=1, help="alternate the frameworks this often")
-    ap.add_argument("--skip-tf", action="store_true", help="minikeras only (no ratio)")
-    ap.add_argument("--skip-mk", action="store_true", help="TensorFlow only (no ratio)")
-    ap.add_argument("--tf-venv", default=None, help="default: bench/.tfvenv (a worktree "
-                    "without one uses the main checkout's)")
-    ap.add_argument("--json", help="also write all results to this file")
-    ap.add_argument("--worker", choices=("minikeras", "tensorflow"), help=argparse.SUPPRESS)
+    tb.add_common_args(ap)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
-    ap.add_argument("--json-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         return worker(args)

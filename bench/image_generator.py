@@ -115,14 +115,7 @@ def main():
                          "split's 345/348/341)")
     ap.add_argument("--epochs", type=int, default=3, help="epochs per run (the first is left "
                     "out of the timing); default 3")
-    ap.add_argument("--rounds", type=int, default=1, help="alternate the frameworks this often")
-    ap.add_argument("--skip-tf", action="store_true", help="minikeras only (no ratio)")
-    ap.add_argument("--skip-mk", action="store_true", help="TensorFlow only (no ratio)")
-    ap.add_argument("--tf-venv", default=None, help="default: bench/.tfvenv (a worktree "
-                    "without one uses the main checkout's)")
-    ap.add_argument("--json", help="also write all results to this file")
-    ap.add_argument("--worker", choices=("minikeras", "tensorflow"), help=argparse.SUPPRESS)
-    ap.add_argument("--json-out", help=argparse.SUPPRESS)
+    tb.add_common_args(ap)
     args = ap.parse_args()
     if args.worker:
         return worker(args)
