@@ -67,6 +67,9 @@ def _cast(x, dtype_id):
 
 def _size2(size, what="size"):
     """size -> (h, w) Python ints (a list/tuple/array/1-D int tensor of 2 elements)."""
+    if type(size) in (tuple, list) and len(size) == 2 and type(size[0]) is int \
+            and type(size[1]) is int:
+        return size[0], size[1]          # the common case, without a numpy round trip
     if isinstance(size, _core.TensorBase) or hasattr(size, "_as_tensor"):
         size = _value(size, what)
     if hasattr(size, "as_list"):
