@@ -13,58 +13,8 @@ from .base import Layer, InputSpec
 C = _core.ops
 
 
-# ---- argument helpers (keras.utils.conv_utils) ---------------------------------------------
-
-def normalize_tuple(value, n, name):
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,) * n
-    try:
-        value_tuple = tuple(value)
-    except TypeError:
-        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: "
-                         f"{value}") from None
-    if len(value_tuple) != n:
-        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: {value}")
-    for v in value_tuple:
-        try:
-            int(v)
-        except (ValueError, TypeError):
-            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: "
-                             f"{value} including element {v} of type {type(v)}") from None
-    return tuple(int(v) for v in value_tuple)
-
-
-def normalize_data_format(value):
-    if value is None:
-        value = backend.image_data_format()
-    data_format = value.lower()
-    if data_format not in {"channels_first", "channels_last"}:
-        raise ValueError('The `data_format` argument must be one of "channels_first", '
-                         f'"channels_last". Received: {value}')
-    return data_format
-
-
-def normalize_padding(value):
-    if isinstance(value, (list, tuple)):
-        return value
-    padding = value.lower()
-    if padding not in {"valid", "same", "causal"}:
-        raise ValueError('The `padding` argument must be a list/tuple or one of "valid", "same" '
-                         f'(or "causal", only for `Conv1D). Received: {padding}')
-    return padding
-
-
-def conv_output_length(input_length, filter_size, padding, stride, dilation=1):
-    if input_length is None:
-        return None
-    dilated = filter_size + (filter_size - 1) * (dilation - 1)
-    if padding in ("same", "causal"):
-        output_length = input_length
-    elif padding == "valid":
-        output_length = input_length - dilated + 1
-    else:   # full
-        output_length = input_length + dilated - 1
-    return (output_length + stride - 1) // stride
+from ..utils.conv_utils import (conv_output_length, normalize_data_format,  # noqa: E402,F401
+                                normalize_padding, normalize_tuple)
 
 
 # ---- windowed pooling ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from ..engine.tensor import TensorShape
 from ..engine.api import shape as _sh
 from .base import Layer, InputSpec
 from .core import Dropout
-from .pooling import normalize_data_format, normalize_tuple
+from ..utils.conv_utils import normalize_data_format, normalize_tuple
 
 C = _core.ops
 
