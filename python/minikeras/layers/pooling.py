@@ -3,7 +3,6 @@ GlobalAveragePooling1D/2D, and their aliases MaxPool1D/2D, AvgPool1D/2D, GlobalM
 GlobalAvgPool1D/2D.  Windows run on the C pool ops (tf.nn.max_pool2d / avg_pool2d);
 global pooling is a reduction over the spatial axes."""
 from .. import _core
-from .. import backend
 from ..engine.tensor import TensorShape, convert_to_tensor
 from ..engine.api import pool as _pool
 from ..engine.api import reduce as _red
@@ -19,43 +18,57 @@ from ..utils.conv_utils import (conv_output_length, normalize_data_format,  # no
 
 # ---- windowed pooling ------------------------------------------------------------------------
 
-class Pooling1D(Layer):
-    """Pooling over the steps axis of (batch, steps, features) (or channels_first)."""
+class _Pooling(Layer):
+    """Windowed pooling over the `rank` spatial axes of (batch, *spatial, channels) (or
+    channels_first), on tf.nn's pool functions (the C pool ops)."""
 
-    def __init__(self, pool_function, pool_size, strides, padding="valid",
-                 data_format="channels_last", name=None, **kwargs):
+    rank = None
+    _formats = None          # (channels_last, channels_first) data_format strings for tf.nn
+    _config_keys = None      # get_config's key order, as tf.keras 2.5 writes it
+
+    def __init__(self, pool_function, pool_size, strides, padding="valid", data_format=None,
+                 name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        if data_format is None:
-            data_format = backend.image_data_format()
         if strides is None:
             strides = pool_size
         self.pool_function = pool_function
-        self.pool_size = normalize_tuple(pool_size, 1, "pool_size")
-        self.strides = normalize_tuple(strides, 1, "strides")
+        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size")
+        self.strides = normalize_tuple(strides, self.rank, "strides")
         self.padding = normalize_padding(padding)
         self.data_format = normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=3)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def call(self, inputs):
-        fmt = "NWC" if self.data_format == "channels_last" else "NCW"
+        fmt = self._formats[self.data_format == "channels_first"]
         return self.pool_function(inputs, self.pool_size, self.strides, self.padding.upper(), fmt)
 
     def compute_output_shape(self, input_shape):
-        input_shape = TensorShape(input_shape).as_list()
-        if self.data_format == "channels_first":
-            steps, features = input_shape[2], input_shape[1]
-        else:
-            steps, features = input_shape[1], input_shape[2]
-        length = conv_output_length(steps, self.pool_size[0], self.padding, self.strides[0])
-        if self.data_format == "channels_first":
-            return TensorShape([input_shape[0], features, length])
-        return TensorShape([input_shape[0], length, features])
+        shape = TensorShape(input_shape).as_list()
+        first = self.data_format == "channels_first"
+        spatial = shape[2:] if first else shape[1:-1]
+        out = [conv_output_length(n, self.pool_size[i], self.padding, self.strides[i])
+               for i, n in enumerate(spatial)]
+        if first:
+            return TensorShape([shape[0], shape[1]] + out)
+        return TensorShape([shape[0]] + out + [shape[-1]])
 
     def get_config(self):
-        config = {"strides": self.strides, "pool_size": self.pool_size, "padding": self.padding,
-                  "data_format": self.data_format}
+        config = {k: getattr(self, k) for k in self._config_keys}
         base = super().get_config()
         return dict(list(base.items()) + list(config.items()))
+
+
+class Pooling1D(_Pooling):
+    """Pooling over the steps axis of (batch, steps, features) (or channels_first)."""
+
+    rank = 1
+    _formats = ("NWC", "NCW")
+    _config_keys = ("strides", "pool_size", "padding", "data_format")
+
+    def __init__(self, pool_function, pool_size, strides, padding="valid",
+                 data_format="channels_last", name=None, **kwargs):
+        super().__init__(pool_function, pool_size, strides, padding=padding,
+                         data_format=data_format, name=name, **kwargs)
 
 
 class MaxPooling1D(Pooling1D):
@@ -76,45 +89,12 @@ class AveragePooling1D(Pooling1D):
                          data_format=data_format, **kwargs)
 
 
-class Pooling2D(Layer):
+class Pooling2D(_Pooling):
     """Pooling over the two spatial axes of (batch, rows, cols, channels) (or channels_first)."""
 
-    def __init__(self, pool_function, pool_size, strides, padding="valid", data_format=None,
-                 name=None, **kwargs):
-        super().__init__(name=name, **kwargs)
-        if data_format is None:
-            data_format = backend.image_data_format()
-        if strides is None:
-            strides = pool_size
-        self.pool_function = pool_function
-        self.pool_size = normalize_tuple(pool_size, 2, "pool_size")
-        self.strides = normalize_tuple(strides, 2, "strides")
-        self.padding = normalize_padding(padding)
-        self.data_format = normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=4)
-
-    def call(self, inputs):
-        fmt = "NHWC" if self.data_format == "channels_last" else "NCHW"
-        return self.pool_function(inputs, ksize=self.pool_size, strides=self.strides,
-                                  padding=self.padding.upper(), data_format=fmt)
-
-    def compute_output_shape(self, input_shape):
-        input_shape = TensorShape(input_shape).as_list()
-        if self.data_format == "channels_first":
-            rows, cols = input_shape[2], input_shape[3]
-        else:
-            rows, cols = input_shape[1], input_shape[2]
-        rows = conv_output_length(rows, self.pool_size[0], self.padding, self.strides[0])
-        cols = conv_output_length(cols, self.pool_size[1], self.padding, self.strides[1])
-        if self.data_format == "channels_first":
-            return TensorShape([input_shape[0], input_shape[1], rows, cols])
-        return TensorShape([input_shape[0], rows, cols, input_shape[3]])
-
-    def get_config(self):
-        config = {"pool_size": self.pool_size, "padding": self.padding, "strides": self.strides,
-                  "data_format": self.data_format}
-        base = super().get_config()
-        return dict(list(base.items()) + list(config.items()))
+    rank = 2
+    _formats = ("NHWC", "NCHW")
+    _config_keys = ("pool_size", "padding", "strides", "data_format")
 
 
 class MaxPooling2D(Pooling2D):
