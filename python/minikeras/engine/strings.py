@@ -441,19 +441,10 @@ def _shape_ints(shape):
 def stack(values, axis=0):
     """tf.stack of string tensors (or str/bytes values)."""
     not_traceable("tf.stack of strings")
+    from .api.shape import check_stack     # (api.shape imports this module)
     arrs = [_st(v, "stack")._a for v in values]
-    if not arrs:
-        raise ValueError("stack: expects at least one input")
-    s0 = arrs[0].shape
-    for i, x in enumerate(arrs[1:], 1):
-        if x.shape != s0:
-            raise _Err(f"stack: Shapes of all inputs must match: values[0].shape = {_fmt(s0)} != "
-                       f"values[{i}].shape = {_fmt(x.shape)}")
-    r = len(s0)
-    a = int(axis)
-    if not -r - 1 <= a <= r:
-        raise _Err(f"stack: axis {a} not in [{-r - 1}, {r}] for inputs of shape {_fmt(s0)}")
-    if r == 0 and a in (0, -1):
+    a = check_stack([x.shape for x in arrs], axis)
+    if arrs[0].ndim == 0:
         out = np.empty(len(arrs), dtype=object)
         out[:] = [x[()] for x in arrs]
         return StringTensor(out)

@@ -405,22 +405,27 @@ def concat(values, axis, name="concat"):
     return C["concat"](*ts, ints=(int(axis),))
 
 
-def stack(values, axis=0, name="stack"):
-    if _strings.is_string_like(values): return _strings.stack(values, axis)  # noqa: E701
-    ts = _tensors(values)
-    if not ts:
+def check_stack(shapes, axis):
+    """TF's checks of tf.stack's inputs (also for string tensors): the axis in [0, rank]."""
+    if not shapes:
         raise ValueError("stack: expects at least one input")
-    s0 = ts[0]._shape
-    for i, x in enumerate(ts[1:], 1):
-        if x._shape != s0:
+    s0 = tuple(shapes[0])
+    for i, sh in enumerate(shapes[1:], 1):
+        if tuple(sh) != s0:
             raise _Err(f"stack: Shapes of all inputs must match: values[0].shape = {_fmt(s0)} != "
-                       f"values[{i}].shape = {_fmt(x._shape)}")
+                       f"values[{i}].shape = {_fmt(sh)}")
     r = len(s0)
     a = int(axis)
     if not -r - 1 <= a <= r:
         raise _Err(f"stack: axis {a} not in [{-r - 1}, {r}] for inputs of shape {_fmt(s0)}")
-    if a < 0:
-        a += r + 1
+    return a + r + 1 if a < 0 else a
+
+
+def stack(values, axis=0, name="stack"):
+    if _strings.is_string_like(values): return _strings.stack(values, axis)  # noqa: E701
+    ts = _tensors(values)
+    a = check_stack([x._shape for x in ts], axis)
+    s0 = ts[0]._shape
     new = s0[:a] + (1,) + s0[a:]
     ex = [C["reshape"](x, ints=new) for x in ts]
     if len(ex) == 1:
