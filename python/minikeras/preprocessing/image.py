@@ -830,6 +830,22 @@ class DataFrameIterator(BatchFromFilesMixin, Iterator):
 
 # ---- ImageDataGenerator -----------------------------------------------------------------
 
+def _draw_shift(shift_range, size):
+    """One random shift as keras_preprocessing draws it (same calls, same order): from a list
+    or int range a signed choice, from a float range a uniform draw; fractions (< 1) of the
+    axis' size."""
+    if not shift_range:
+        return 0
+    try:  # 1-D array-like or int
+        shift = np.random.choice(shift_range)
+        shift *= np.random.choice([-1, 1])
+    except ValueError:  # floating point
+        shift = np.random.uniform(-shift_range, shift_range)
+    if np.max(shift_range) < 1:
+        shift *= size
+    return shift
+
+
 class ImageDataGenerator:
     """Generates batches of tensor image data with real-time data augmentation.
 
@@ -1047,27 +1063,8 @@ class ImageDataGenerator:
         else:
             theta = 0
 
-        if self.height_shift_range:
-            try:  # 1-D array-like or int
-                tx = np.random.choice(self.height_shift_range)
-                tx *= np.random.choice([-1, 1])
-            except ValueError:  # floating point
-                tx = np.random.uniform(-self.height_shift_range, self.height_shift_range)
-            if np.max(self.height_shift_range) < 1:
-                tx *= img_shape[img_row_axis]
-        else:
-            tx = 0
-
-        if self.width_shift_range:
-            try:  # 1-D array-like or int
-                ty = np.random.choice(self.width_shift_range)
-                ty *= np.random.choice([-1, 1])
-            except ValueError:  # floating point
-                ty = np.random.uniform(-self.width_shift_range, self.width_shift_range)
-            if np.max(self.width_shift_range) < 1:
-                ty *= img_shape[img_col_axis]
-        else:
-            ty = 0
+        tx = _draw_shift(self.height_shift_range, img_shape[img_row_axis])
+        ty = _draw_shift(self.width_shift_range, img_shape[img_col_axis])
 
         if self.shear_range:
             shear = np.random.uniform(-self.shear_range, self.shear_range)
