@@ -28,7 +28,13 @@ typedef struct {
     int is_float, is_int, is_signed;
 } mk_dtype_info;
 
-extern const mk_dtype_info mk_dtypes[MK_NDTYPE];
+extern const mk_dtype_info mk_dtypes[MK_NDTYPE];   /* built from dtypes.def */
+
+#ifdef __cplusplus
+#define MK_TLS thread_local
+#else
+#define MK_TLS _Thread_local
+#endif
 
 /* ---- devices ----------------------------------------------------------- */
 typedef enum { MK_CPU = 0, MK_GPU, MK_NDEV } mk_device;
@@ -185,6 +191,44 @@ mk_tensor *mk_run1(int op_id, int nin, mk_tensor **in, const mk_attrs *a);
 /* number of elements above which a kernel releases the GIL / uses threads */
 #define MK_PAR_MIN 32768
 
+/* ---- the GPU backend ---------------------------------------------------
+ * minikeras._cuda (csrc/cuda_device.cu + kernels/<family>.cu) is a second extension.  When a
+ * GPU is used it takes the core API from _core's capsule "minikeras._core._api", writes its
+ * kernels into ops[id].kernel[MK_GPU] and hands back an mk_gpu_api: from then on GPU storage,
+ * copies and CUDA Graphs go through it.  Without it every tensor lives on the CPU. */
+#define MK_API_ABI 1
+enum { MK_COPY_H2D = 0, MK_COPY_D2H, MK_COPY_D2D };
+
+typedef struct mk_gpu_api {
+    int abi;                                  /* MK_API_ABI */
+    /* stream-ordered caching allocator: NULL when the GPU is out of memory (the cache is
+     * emptied and the allocation retried first); the free may happen right after a launch */
+    void *(*alloc)(size_t nbytes);
+    void (*free)(void *p, size_t nbytes);
+    /* copy on the device's stream; D2H returns once the bytes are on the host */
+    int (*copy)(void *dst, const void *src, size_t nbytes, int kind);
+    int (*synchronize)(void);
+    const char *(*last_error)(void);          /* text of the last failure (this thread) */
+    /* CUDA Graphs: capture the launches of a replay segment, then launch it as one */
+    int (*capture_begin)(void);
+    int (*capture_end)(void **exec);          /* exec NULL + -1 when capture failed */
+    int (*graph_launch)(void *exec);
+    void (*graph_destroy)(void *exec);
+} mk_gpu_api;
+
+typedef struct mk_core_api {
+    int abi;                                  /* MK_API_ABI */
+    mk_opdef *ops;                            /* MK_OP_COUNT entries */
+    int nops;
+    const char *const *op_names;
+    int (*install_gpu)(const mk_gpu_api *gpu); /* 0, or -1 with a Python error */
+    /* the random family's Philox streams, shared by both devices (kernels/random.c) */
+    void (*random_reserve)(const mk_call *c, uint64_t nblocks, uint64_t *key, uint64_t *base);
+} mk_core_api;
+
+extern const mk_gpu_api *mk_gpu;              /* NULL until _cuda installs itself */
+void mk_random_reserve(const mk_call *c, uint64_t nblocks, uint64_t *key, uint64_t *base);
+
 /* errors (Python classes created at module init) */
 extern PyObject *mk_InvalidArgumentError;
 extern PyObject *mk_ResourceExhaustedError;
@@ -192,7 +236,7 @@ extern PyObject *mk_ResourceExhaustedError;
 /* tapes and graphs hooks (tape.c, graph.c) */
 extern uint32_t mk_active_tapes;
 void mk_tape_record(mk_call *c);
-extern _Thread_local struct mk_graph *mk_tracing_graph;   /* per thread: a trace records only its own thread's ops */
+extern MK_TLS struct mk_graph *mk_tracing_graph;   /* per thread: a trace records only its own thread's ops */
 int mk_graph_record(mk_call *c);
 
 #endif

@@ -8,13 +8,9 @@
 #define MK_HUGE_ALIGN ((size_t)2 << 20)
 
 const mk_dtype_info mk_dtypes[MK_NDTYPE] = {
-    [MK_F32]  = {"float32", 4, "<f4", 1, 0, 1},
-    [MK_F16]  = {"float16", 2, "<f2", 1, 0, 1},
-    [MK_F64]  = {"float64", 8, "<f8", 1, 0, 1},
-    [MK_I32]  = {"int32",   4, "<i4", 0, 1, 1},
-    [MK_I64]  = {"int64",   8, "<i8", 0, 1, 1},
-    [MK_U8]   = {"uint8",   1, "|u1", 0, 1, 0},
-    [MK_BOOL] = {"bool",    1, "|b1", 0, 0, 0},
+#define MK_DTYPE(id, name, size, typestr, fl, in, sg) {name, size, typestr, fl, in, sg},
+#include "dtypes.def"
+#undef MK_DTYPE
 };
 
 PyTypeObject *mk_tensor_type = &mk_TensorBase_Type;

@@ -74,8 +74,9 @@ void mk_random_get_state(uint64_t *seed, uint64_t *counter) {
     pthread_mutex_unlock(&g_lock);
 }
 
-/* Reserve `nblocks` Philox blocks; returns the key and first counter. */
-static void reserve(const mk_call *c, uint64_t nblocks, uint64_t *key, uint64_t *base) {
+/* Reserve `nblocks` Philox blocks; returns the key and first counter.  Exported (through the
+ * core API) for the GPU kernels, which draw from the same streams. */
+void mk_random_reserve(const mk_call *c, uint64_t nblocks, uint64_t *key, uint64_t *base) {
     if (!c->a.i[1]) {
         pthread_mutex_lock(&g_lock);
         *key = g_seed;
@@ -256,7 +257,7 @@ static int k_state(mk_call *c) {
     do {                                                                                 \
         int64_t nb_ = ((n) + (PER) - 1) / (PER);                                         \
         uint64_t key_, base_;                                                            \
-        reserve(c, (uint64_t)nb_, &key_, &base_);                                        \
+        mk_random_reserve(c, (uint64_t)nb_, &key_, &base_);                                        \
         _Pragma("omp parallel for schedule(static) if ((n) >= MK_PAR_MIN)")              \
         for (int64_t blk = 0; blk < nb_; blk++) {                                        \
             block4 b = philox(key_, base_ + (uint64_t)blk, 0);                          \
@@ -345,7 +346,7 @@ static int k_truncated(mk_call *c) {
     int f32 = O->dtype == MK_F32;
     /* float32: elements 2k and 2k+1 share block k (one word pair each); float64:
      * one block per element.  Redraws use the same block with variant 1, 2, ... */
-    reserve(c, f32 ? (uint64_t)((n + 1) / 2) : (uint64_t)n, &key, &base);
+    mk_random_reserve(c, f32 ? (uint64_t)((n + 1) / 2) : (uint64_t)n, &key, &base);
     float *of = mk_data(O);
     double *od = mk_data(O);
     if (f32) {
@@ -405,7 +406,7 @@ static int k_categorical(mk_call *c) {
     int64_t B = L->shape[0], C = L->shape[1], ns = O->shape[1];
     int64_t n = B * ns;
     uint64_t key, base;
-    reserve(c, (uint64_t)n, &key, &base);
+    mk_random_reserve(c, (uint64_t)n, &key, &base);
     if (n == 0) return 0;
     void *tmp;
     const void *lp = mk_dense_in(L, &tmp);
@@ -453,7 +454,7 @@ static int k_shuffle(mk_call *c) {
     if (I->ndim == 0) { memcpy(mk_data(O), mk_data(I), isz); return 0; }
     int64_t n = I->shape[0];
     uint64_t key, base;
-    reserve(c, (uint64_t)n, &key, &base);
+    mk_random_reserve(c, (uint64_t)n, &key, &base);
     if (mk_numel(O) == 0) return 0;
     int64_t rowb = mk_numel(I) / n * isz;
     void *tmp;
