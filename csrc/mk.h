@@ -136,6 +136,8 @@ enum {
     MK_OP_ELEMENTWISE = 256, /* out[j] depends only on in[k][j] (or a 1-element input): a traced
                                 graph may run a chain of these chunk by chunk (graph.c) */
     MK_OP_NOGIL     = 512,  /* slow per element (decoders): the kernel never holds the GIL */
+    MK_OP_F16_GPU   = 1024, /* its GPU kernel computes float16 itself (TF does, e.g. matmul on
+                               tensor cores); on the CPU float16 still goes through float32 */
 };
 
 typedef struct mk_opdef {

@@ -1,0 +1,59 @@
+"""GPU tests: every test here is marked `gpu` and skips cleanly without a GPU (CI).
+
+`both(op, *arrays, ints=(), floats=(), nout=1)` runs one raw op of the engine on the CPU and
+on the GPU from the same numpy inputs and returns the two results as numpy arrays (tuples for
+several outputs), after checking that the GPU run really produced GPU tensors."""
+import numpy as np
+import pytest
+
+from minikeras import _core, tf
+
+C = _core.ops
+
+
+def has_gpu():
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/gpu/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.gpu)
+            if not has_gpu():
+                item.add_marker(pytest.mark.skip(reason="no GPU (or minikeras._cuda not built)"))
+
+
+def has_gpu_kernel(op):
+    return _core.op_info(op).get("gpu", False)
+
+
+def run_on(device, op, *args, ints=(), floats=(), nout=1):
+    fn = C[op] if isinstance(op, str) else op
+    with tf.device(device):
+        out = fn(*args, ints=ints, floats=floats, nout=nout)
+    outs = out if isinstance(out, tuple) else (out,)
+    if device.upper().endswith("GPU:0"):
+        for o in outs:
+            assert o.device.endswith("GPU:0"), f"{op}: output on {o.device}"
+    res = tuple(np.array(o) for o in outs)
+    return res if isinstance(out, tuple) else res[0]
+
+
+def both(op, *args, ints=(), floats=(), nout=1):
+    """(cpu_result, gpu_result) of one op on the same inputs."""
+    assert has_gpu_kernel(op), f"{op} has no GPU kernel"
+    return (run_on("/CPU:0", op, *args, ints=ints, floats=floats, nout=nout),
+            run_on("/GPU:0", op, *args, ints=ints, floats=floats, nout=nout))
+
+
+def assert_close(cpu, gpu, rtol=1e-5, atol=1e-6, what=""):
+    if isinstance(cpu, tuple):
+        for k, (a, b) in enumerate(zip(cpu, gpu)):
+            assert_close(a, b, rtol, atol, f"{what} output {k}")
+        return
+    assert cpu.shape == gpu.shape and cpu.dtype == gpu.dtype, (what, cpu.shape, gpu.shape, cpu.dtype, gpu.dtype)
+    if cpu.dtype.kind in "fc":
+        np.testing.assert_allclose(gpu.astype(np.float64), cpu.astype(np.float64), rtol=rtol, atol=atol,
+                                   err_msg=what, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(gpu, cpu, err_msg=what)
