@@ -111,38 +111,8 @@ void mk_random_reserve(const mk_call *c, uint64_t nblocks, uint64_t *key, uint64
     pthread_mutex_unlock(&g_lock);
 }
 
-/* ---- Philox-4x32-10 ------------------------------------------------------ */
-
-typedef struct { uint32_t v[4]; } block4;
-
-static inline block4 philox(uint64_t key, uint64_t ctr, uint32_t variant) {
-    uint32_t c0 = (uint32_t)ctr, c1 = (uint32_t)(ctr >> 32), c2 = variant, c3 = 0x5eed;
-    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
-    for (int r = 0; r < 10; r++) {
-        uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
-        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
-        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-        c1 = (uint32_t)p1;
-        c3 = (uint32_t)p0;
-        c0 = n0; c2 = n2;
-        k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
-    }
-    block4 b = {{c0, c1, c2, c3}};
-    return b;
-}
-
-/* [0, 1) */
-static inline float u01f(uint32_t w) { return (float)(w >> 8) * (1.0f / 16777216.0f); }
-static inline double u01d(uint32_t a, uint32_t b) {
-    return (double)((((uint64_t)a << 32) | b) >> 11) * (1.0 / 9007199254740992.0);
-}
-/* (0, 1]: safe for log */
-static inline float u01f_pos(uint32_t w) { return ((float)(w >> 8) + 1.0f) * (1.0f / 16777216.0f); }
-static inline double u01d_pos(uint32_t a, uint32_t b) {
-    return ((double)((((uint64_t)a << 32) | b) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
-}
-
-#define TWO_PI 6.283185307179586476925286766559
+/* ---- Philox-4x32-10 and the transforms: philox.h (shared with random.cu) ---- */
+#include "philox.h"
 
 /* ---- infer --------------------------------------------------------------- */
 
@@ -317,19 +287,16 @@ static int k_normal(mk_call *c) {
         /* Box-Muller: 4 words -> 4 normals */
         BLOCK_LOOP(n, 4, {
             float z[4];
-            for (int p = 0; p < 2; p++) {
-                float r = sqrtf(-2.0f * logf(u01f_pos(b.v[2 * p])));
-                float th = (float)TWO_PI * u01f(b.v[2 * p + 1]);
-                z[2 * p] = r * cosf(th);
-                z[2 * p + 1] = r * sinf(th);
-            }
+            box_muller_f(b.v[0], b.v[1], &z[0], &z[1]);
+            box_muller_f(b.v[2], b.v[3], &z[2], &z[3]);
             for (int j = 0; j < cnt; j++) o[i0 + j] = fm + fs * z[j];
         });
     } else {
         double *o = mk_data(O);
         BLOCK_LOOP(n, 2, {
-            double r = sqrt(-2.0 * log(u01d_pos(b.v[0], b.v[1])));
-            double th = TWO_PI * u01d(b.v[2], b.v[3]);
+            double r;
+            double th;
+            box_muller_d(b, &r, &th);
             o[i0] = mean + sd * r * cos(th);
             if (cnt > 1) o[i0 + 1] = mean + sd * r * sin(th);
         });
@@ -352,35 +319,10 @@ static int k_truncated(mk_call *c) {
     if (f32) {
         float fm = (float)mean, fs = (float)sd;
         #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) {
-            float z = 0;
-            int p = (int)(i & 1);
-            for (uint32_t v = 0;; v++) {
-                block4 b = philox(key, base + (uint64_t)(i >> 1), v);
-                float r = sqrtf(-2.0f * logf(u01f_pos(b.v[2 * p])));
-                float th = (float)TWO_PI * u01f(b.v[2 * p + 1]);
-                z = r * cosf(th);
-                if (fabsf(z) <= 2.0f) break;
-                z = r * sinf(th);
-                if (fabsf(z) <= 2.0f) break;
-            }
-            of[i] = fm + fs * z;
-        }
+        for (int64_t i = 0; i < n; i++) of[i] = fm + fs * truncated_f(key, base, i);
     } else {
         #pragma omp parallel for schedule(static) if (n >= MK_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) {
-            double z = 0;
-            for (uint32_t v = 0;; v++) {
-                block4 b = philox(key, base + (uint64_t)i, v);
-                double r = sqrt(-2.0 * log(u01d_pos(b.v[0], b.v[1])));
-                double th = TWO_PI * u01d(b.v[2], b.v[3]);
-                z = r * cos(th);
-                if (fabs(z) <= 2.0) break;
-                z = r * sin(th);
-                if (fabs(z) <= 2.0) break;
-            }
-            od[i] = mean + sd * z;
-        }
+        for (int64_t i = 0; i < n; i++) od[i] = mean + sd * truncated_d(key, base, i);
     }
     return 0;
 }
