@@ -10,7 +10,8 @@ static int infer_matmul(mk_call *c) {
     if (mk_same_dtype(c) < 0) return -1;
     mk_tensor *A = c->in[0], *B = c->in[1];
     int dt = A->dtype;
-    if (dt != MK_F32 && dt != MK_F64 && dt != MK_I32 && dt != MK_I64)
+    /* float16 reaches here only on the GPU (MK_OP_F16_GPU, matmul.cu); the CPU computes it in float32 */
+    if (dt != MK_F32 && dt != MK_F64 && dt != MK_I32 && dt != MK_I64 && dt != MK_F16)
         return mk_err(c, "unsupported dtype %s", mk_dtypes[dt].name);
     if (A->ndim < 2 || B->ndim < 2) {
         char sa[128], sb[128];
