@@ -54,6 +54,25 @@ __host__ __device__ static inline void batch_offsets(const mm_batch &g, int nd, 
     *ob = bb;
 }
 
+/* Split the batch dimensions into [0, p) (outer, looped on the host) and [p, nb) (inner):
+ * the longest suffix over which both A's and B's batch offsets are affine in the flat inner
+ * index (offset = index * st_a / st_b).  Returns p; *inner = number of inner batches. */
+static int split_batches(const mm_batch &g, int64_t *inner, int64_t *st_a, int64_t *st_b) {
+    int p = g.nb, have = 0;
+    int64_t in = 1, sa = 0, sb = 0;
+    for (int d = g.nb - 1; d >= 0; d--) {
+        if (g.shape[d] == 1) { p = d; continue; }
+        if (!have) { sa = g.sa[d]; sb = g.sb[d]; have = 1; }
+        else if (g.sa[d] != sa * in || g.sb[d] != sb * in) break;
+        p = d;
+        in *= g.shape[d];
+    }
+    *inner = in;
+    *st_a = sa;
+    *st_b = sb;
+    return p;
+}
+
 /* ---- integer matmul: 16x16 tiles, unsigned accumulation (wraps like the CPU loop) ---- */
 #define ITILE 16
 
@@ -279,17 +298,8 @@ static int k_matmul_gpu(mk_call *c) {
     int compute = dt == MK_F64 ? CUBLAS_COMPUTE_64F
                   : (dt == MK_F32 && mkg_tf32_enabled()) ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
 
-    /* split the batch dimensions: [0, p) outer (host loop), [p, nb) inner, affine for both */
-    int p = g.nb;
-    int64_t inner = 1, st_a = 0, st_b = 0;
-    int have = 0;
-    for (int d = g.nb - 1; d >= 0; d--) {
-        if (g.shape[d] == 1) { p = d; continue; }
-        if (!have) { st_a = g.sa[d]; st_b = g.sb[d]; have = 1; }
-        else if (g.sa[d] != st_a * inner || g.sb[d] != st_b * inner) break;
-        p = d;
-        inner *= g.shape[d];
-    }
+    int64_t inner, st_a, st_b;
+    int p = split_batches(g, &inner, &st_a, &st_b);
     int64_t outer = batches / inner;
     const char *ab = (const char *)mk_data(A), *bb = (const char *)mk_data(B);
     char *ob = (char *)mk_data(O);
