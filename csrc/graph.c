@@ -82,6 +82,10 @@ int mk_graph_record(mk_call *c) {
                      c->op->name);
         return -1;
     }
+    /* a constant moved to another device is moved once, now: its copy is a constant too
+     * (only traced values and variables change between replays) */
+    if ((c->op->flags & MK_OP_XDEV) && !(c->in[0]->flags & (MK_T_TRACED | MK_T_VARIABLE)))
+        return 0;
     mk_node *nd = graph_push(g);
     if (!nd) return -1;
     nd->kind = NODE_OP;
