@@ -692,7 +692,23 @@ static PyObject *graph_op_names(mk_graph *g, PyObject *unused) {
     return l;
 }
 
+/* [(first node, node count, state)] of the runs replayed as CUDA Graphs; state is
+ * 'fresh', 'warm' (ran once as launches), 'captured' or 'launches' (capture failed) */
+static PyObject *graph_cuda_segments(mk_graph *g, PyObject *unused) {
+    static const char *names[] = {"fresh", "warm", "captured", "launches"};
+    PyObject *l = PyList_New(0);
+    for (Py_ssize_t i = 0; l && i < g->n; i++) {
+        mk_node *nd = &g->nodes[i];
+        if (nd->seg_len < 2) continue;
+        PyObject *t = Py_BuildValue("(nis)", i, nd->seg_len, names[nd->seg_state]);
+        if (!t || PyList_Append(l, t) < 0) { Py_XDECREF(t); Py_DECREF(l); return NULL; }
+        Py_DECREF(t);
+    }
+    return l;
+}
+
 static PyMethodDef graph_methods[] = {
+    {"cuda_segments", (PyCFunction)graph_cuda_segments, METH_NOARGS, "runs of GPU nodes replayed as CUDA Graphs"},
     {"begin", (PyCFunction)graph_begin, METH_NOARGS, "start recording ops into this graph"},
     {"end", (PyCFunction)graph_end, METH_NOARGS, "stop recording"},
     {"set_io", (PyCFunction)graph_set_io, METH_VARARGS, "set_io(input_tensors, output_tensors)"},

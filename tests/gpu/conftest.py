@@ -15,6 +15,7 @@ def has_gpu():
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/gpu/" in str(item.fspath).replace("\\", "/"):
