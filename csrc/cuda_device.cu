@@ -429,7 +429,18 @@ static PyObject *m_versions(PyObject *self, PyObject *u) {
                          "compiled_ops", MK_OP_COUNT);
 }
 
+/* the kernel families linked into this build (a family missing here runs on the CPU) */
+static PyObject *m_families(PyObject *self, PyObject *u) {
+    PyObject *l = PyList_New(0);
+#define MKG_FAMILY(fam) if (l && mkg_register_##fam) { PyObject *s = PyUnicode_FromString(#fam); \
+        if (!s || PyList_Append(l, s) < 0) Py_CLEAR(l); Py_XDECREF(s); }
+#include "kernels/cuda_families.def"
+#undef MKG_FAMILY
+    return l;
+}
+
 static PyMethodDef cuda_methods[] = {
+    {"families", m_families, METH_NOARGS, "kernel families linked into this build"},
     {"install", m_install, METH_NOARGS, "start GPU 0 and install the kernels into minikeras._core; returns the GPU count (0: nothing done)"},
     {"device_count", m_device_count, METH_NOARGS, "number of CUDA devices (0 without a driver or GPU)"},
     {"device_properties", m_device_properties, METH_O, "name, compute capability, memory of GPU i"},

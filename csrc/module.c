@@ -501,6 +501,26 @@ static PyObject *m_from_buffer(PyObject *self, PyObject *args) {
     return (PyObject *)t;
 }
 
+/* write_buffer(t, obj): the bytes of a buffer (numpy array of t's dtype and size) into t's
+ * storage on whatever device, unrecorded: restoring variables after an aborted trace */
+static PyObject *m_write_buffer(PyObject *self, PyObject *args) {
+    PyObject *o, *obj;
+    if (!PyArg_ParseTuple(args, "OO", &o, &obj)) return NULL;
+    if (!PyObject_TypeCheck(o, &mk_TensorBase_Type)) { PyErr_SetString(PyExc_TypeError, "tensor expected"); return NULL; }
+    mk_tensor *t = (mk_tensor *)o;
+    Py_buffer b;
+    if (PyObject_GetBuffer(obj, &b, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    size_t n = (size_t)mk_numel(t) * mk_dtypes[t->dtype].itemsize;
+    int rc = -1;
+    if (!mk_is_contiguous(t) || (size_t)b.len != n)
+        PyErr_Format(PyExc_ValueError, "write_buffer: %zd bytes into a %s tensor of %zu bytes",
+                     b.len, mk_is_contiguous(t) ? "dense" : "strided", n);
+    else rc = mk_copy_bytes(mk_data(t), t->device, b.buf, MK_CPU, n);
+    PyBuffer_Release(&b);
+    if (rc < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_scalar(PyObject *self, PyObject *args) {
     PyObject *o;
     int hint = -1;
@@ -681,6 +701,7 @@ static PyMethodDef module_methods[] = {
     {"set_cuda_graphs", m_set_cuda_graphs, METH_O, "replay traced GPU segments as CUDA Graphs; returns the previous"},
     {"from_buffer", m_from_buffer, METH_VARARGS, "copy a buffer (numpy array) into a new tensor"},
     {"scalar", m_scalar, METH_VARARGS, "scalar(value, dtype=-1) -> 0-d tensor"},
+    {"write_buffer", m_write_buffer, METH_VARARGS, "write_buffer(t, array): bytes into t's storage, unrecorded"},
     {"set_tensor_class", m_set_tensor_class, METH_O, "class instantiated for new tensors"},
     {"set_converter", m_set_converter, METH_O, "fallback converter(obj, dtype_hint) -> tensor"},
     {"op_names", m_op_names, METH_NOARGS, "names of all ops, by id"},

@@ -12,6 +12,7 @@ LOG=${1:?usage: scripts/gpu_check.sh LOGDIR}
 mkdir -p "$LOG"
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+$PY -c "import setuptools" 2>/dev/null || { echo "setuptools missing for $PY: pip install setuptools"; exit 1; }
 export MINIKERAS_CUDA_ARCHS=${MINIKERAS_CUDA_ARCHS:-90}
 $PY -c "import scipy_openblas32" 2>/dev/null || export MINIKERAS_BLAS=system
 start=$(date +%s)

@@ -150,14 +150,20 @@ def test_cuda_extension_is_built_and_loads_without_a_gpu():
     """CI has nvcc but no GPU: the extension must compile, link and import (a build break or an
     undefined symbol fails here), report no GPU, and leave the core on the CPU."""
     code = ("import minikeras._cuda as c, json; v = c.versions(); "
-            "print(json.dumps([c.device_count(), v['cudnn'], v['cublaslt'], v['compiled_ops']]))")
+            "print(json.dumps([c.device_count(), v['cudnn'], v['cublaslt'], v['compiled_ops'], c.families()]))")
     env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(__file__)), "python"))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     import json
-    count, cudnn, cublaslt, nops = json.loads(r.stdout.strip().splitlines()[-1])
+    count, cudnn, cublaslt, nops, families = json.loads(r.stdout.strip().splitlines()[-1])
     assert cudnn >= 9000 and cublaslt > 0
     assert nops == len(_core.op_names())
+    # every family listed in cuda_families.def has its kernels linked in (a missing one would
+    # silently run on the CPU)
+    listed = [ln.split("(")[1].split(")")[0] for ln in open(os.path.join(
+        os.path.dirname(os.path.dirname(__file__)), "csrc", "kernels", "cuda_families.def"))
+        if ln.startswith("MKG_FAMILY(")]
+    assert families == listed
     if not HAS_GPU:
         assert count == 0
 

@@ -56,7 +56,12 @@ def _load():
             from .. import _cuda as cuda
         except ImportError:
             return 0             # built without CUDA (no nvcc/cuDNN where it was built)
-        n = cuda.install()
+        try:
+            n = cuda.install()
+        except (RuntimeError, ImportError) as e:   # a GPU the runtime cannot start: CPU
+            import warnings
+            warnings.warn(f"minikeras: the GPU is not used: {e}", RuntimeWarning, stacklevel=2)
+            return 0
         if n:
             cuda.set_tf32(_tf32)
             _cuda = cuda
