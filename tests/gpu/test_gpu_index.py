@@ -57,7 +57,7 @@ def on_both(fn, *args, ints=(), floats=(), nout=1):
 def tensors(args):
     """numpy arrays -> tensors made under the current tf.device scope, each keeping its dtype
     (a raw op would convert every numpy argument to the first argument's dtype)"""
-    return [tf.constant(a) if isinstance(a, np.ndarray) else a for a in args]
+    return [tf.constant(np.asarray(a)) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
 
 
 def both(op, *args, ints=(), floats=(), nout=1):
