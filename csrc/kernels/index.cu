@@ -33,8 +33,16 @@ static inline int isz_of(const mk_tensor *t) { return mk_dtypes[t->dtype].itemsi
     default: return mkg_err(c, "unsupported item size %d", isz);               \
     }
 
-/* dispatch on an index dtype */
+/* dispatch on an index dtype: int32 / int64 (what infer accepts: check_index) */
 #define BY_IDX(dt, IT, ...)                                                    \
+    switch (dt) {                                                              \
+    case MK_I32: { typedef int32_t IT; __VA_ARGS__; }                          \
+    case MK_I64: { typedef int64_t IT; __VA_ARGS__; }                          \
+    default: return mkg_err(c, "unsupported index dtype %s", mk_dtypes[dt].name);\
+    }
+
+/* one_hot also takes uint8 indices */
+#define BY_IDX3(dt, IT, ...)                                                   \
     switch (dt) {                                                              \
     case MK_I32: { typedef int32_t IT; __VA_ARGS__; }                          \
     case MK_I64: { typedef int64_t IT; __VA_ARGS__; }                          \
@@ -613,7 +621,7 @@ static int k_one_hot_gpu(mk_call *c) {
     if (total == 0) return 0;
     double on = c->a.f[0], off = c->a.f[1];
     int64_t ion = (int64_t)on, ioff = (int64_t)off;
-    BY_IDX(I->dtype, IT, {
+    BY_IDX3(I->dtype, IT, {
         BY_DTYPE(O->dtype, T, {
             one_hot_kernel<T, IT><<<mkg_blocks(total), MKG_THREADS, 0, mkg_stream>>>(
                 mkg_ptr<T>(O), mkg_ptr<const IT>(I), depth, inner, on, ion, off, ioff, total);
