@@ -23,6 +23,9 @@
 namespace {
 
 const bool kUseCudnn = true;
+/* cuDNN documents Bessel's correction for the running variance; if a cuDNN ever returned the
+ * biased one, set this to false and the batch variance is rescaled by M / (M - 1) */
+const bool kCudnnRunningVarUnbiased = true;
 
 /* ---- direct path ------------------------------------------------------------------ */
 #define CS_TX 32
@@ -251,6 +254,11 @@ int make_descs(mk_call *c, bn_descs &d, int dt, int64_t M, int64_t C) {
     return 0;
 }
 
+template <typename T>
+__global__ void k_scale(T *v, int64_t n, double f) {
+    MKG_GRID_STRIDE(i, n) v[i] = (T)((double)v[i] * f);
+}
+
 int train_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
     bn_descs d;
     if (make_descs(c, d, dt, M, C) < 0) return -1;
@@ -264,13 +272,22 @@ int train_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
     double one_d = 1.0, zero_d = 0.0;
     const void *one = dt == MK_F32 ? (const void *)&one_f : (const void *)&one_d;
     const void *zero = dt == MK_F32 ? (const void *)&zero_f : (const void *)&zero_d;
-    return mkg_check_cudnn(
-        c,
-        cudnnBatchNormalizationForwardTraining(mkg_cudnn(), CUDNN_BATCHNORM_SPATIAL, one, zero, d.x,
-                                               mk_data(c->in[0]), d.x, mk_data(c->out[0]), d.p, mk_data(c->in[1]),
-                                               mk_data(c->in[2]), 1.0, mk_data(c->out[1]), mk_data(c->out[2]),
-                                               c->a.f[0], mk_data(c->out[3]), mk_data(c->out[4])),
-        "cudnnBatchNormalizationForwardTraining");
+    if (mkg_check_cudnn(
+            c,
+            cudnnBatchNormalizationForwardTraining(mkg_cudnn(), CUDNN_BATCHNORM_SPATIAL, one, zero, d.x,
+                                                   mk_data(c->in[0]), d.x, mk_data(c->out[0]), d.p,
+                                                   mk_data(c->in[1]), mk_data(c->in[2]), 1.0, mk_data(c->out[1]),
+                                                   mk_data(c->out[2]), c->a.f[0], mk_data(c->out[3]),
+                                                   mk_data(c->out[4])),
+            "cudnnBatchNormalizationForwardTraining") < 0)
+        return -1;
+    if (kCudnnRunningVarUnbiased) return 0;
+    double f = (double)M / (double)(M - 1);   /* M >= 2 on this path */
+    if (dt == MK_F32)
+        k_scale<float><<<mkg_blocks(C), MKG_THREADS, 0, mkg_stream>>>((float *)mk_data(c->out[2]), C, f);
+    else
+        k_scale<double><<<mkg_blocks(C), MKG_THREADS, 0, mkg_stream>>>((double *)mk_data(c->out[2]), C, f);
+    return mkg_check_launch(c);
 }
 
 int infer_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
