@@ -13,7 +13,8 @@
  *  - direct kernels (norm.c's formulas: per-channel sums in double, then a per-channel
  *    finalize and an affine pass) for everything else: M <= 1 (cuDNN divides by M - 1),
  *    the inference-mode backward (cuDNN has none), and tensors too large for cuDNN's int dims.
- *    Set kUseCudnn = false to run everything on this path.
+ *    Set kUseCudnn = false to run everything on this path; it is also taken whenever cuDNN
+ *    declines a call (CUDNN_STATUS_NOT_SUPPORTED* / BAD_PARAM*, reported before it enqueues work).
  * epsilon: cuDNN requires eps >= CUDNN_BN_MIN_EPSILON (0.0 in cuDNN 9); a smaller eps (only
  * possible with an older cuDNN) takes the direct path.
  * float32 / float64; every tensor of a call has one dtype (infer checked it). */
@@ -241,17 +242,24 @@ bool cudnn_ok(int64_t M, int64_t C, int64_t min_m, double eps) {
            eps >= CUDNN_BN_MIN_EPSILON;
 }
 
+/* 0; 1 when cuDNN declines (not supported / bad parameter: checked before anything is enqueued),
+ * and the caller takes the direct path; -1 with c->err set on a real failure */
+int cudnn_rc(mk_call *c, cudnnStatus_t s, const char *what) {
+    if (s == CUDNN_STATUS_SUCCESS) return 0;
+    if ((int)s / 1000 == 2 || (int)s / 1000 == 3) return 1;
+    return mkg_check_cudnn(c, s, what);
+}
+
 /* x as NHWC [M, C, 1, 1] (the same bytes as [M, C]) and the derived [1, C, 1, 1] parameters */
 int make_descs(mk_call *c, bn_descs &d, int dt, int64_t M, int64_t C) {
     cudnnDataType_t cdt = dt == MK_F32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
     if (mkg_check_cudnn(c, cudnnCreateTensorDescriptor(&d.x), "cudnnCreateTensorDescriptor") < 0 ||
-        mkg_check_cudnn(c, cudnnCreateTensorDescriptor(&d.p), "cudnnCreateTensorDescriptor") < 0 ||
-        mkg_check_cudnn(c, cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NHWC, cdt, (int)M, (int)C, 1, 1),
-                        "cudnnSetTensor4dDescriptor") < 0 ||
-        mkg_check_cudnn(c, cudnnDeriveBNTensorDescriptor(d.p, d.x, CUDNN_BATCHNORM_SPATIAL),
-                        "cudnnDeriveBNTensorDescriptor") < 0)
+        mkg_check_cudnn(c, cudnnCreateTensorDescriptor(&d.p), "cudnnCreateTensorDescriptor") < 0)
         return -1;
-    return 0;
+    int rc = cudnn_rc(c, cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NHWC, cdt, (int)M, (int)C, 1, 1),
+                      "cudnnSetTensor4dDescriptor");
+    if (rc) return rc;
+    return cudnn_rc(c, cudnnDeriveBNTensorDescriptor(d.p, d.x, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor");
 }
 
 template <typename T>
@@ -261,7 +269,7 @@ __global__ void k_scale(T *v, int64_t n, double f) {
 
 int train_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
     bn_descs d;
-    if (make_descs(c, d, dt, M, C) < 0) return -1;
+    if (int rc = make_descs(c, d, dt, M, C)) return rc;
     size_t isz = dt == MK_F32 ? 4 : 8;
     /* factor 1: running = 0 * old + 1 * batch; zeroed first so no stale NaN leaks in */
     for (int k = 1; k <= 2; k++)
@@ -272,16 +280,15 @@ int train_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
     double one_d = 1.0, zero_d = 0.0;
     const void *one = dt == MK_F32 ? (const void *)&one_f : (const void *)&one_d;
     const void *zero = dt == MK_F32 ? (const void *)&zero_f : (const void *)&zero_d;
-    if (mkg_check_cudnn(
+    int rc = cudnn_rc(
             c,
             cudnnBatchNormalizationForwardTraining(mkg_cudnn(), CUDNN_BATCHNORM_SPATIAL, one, zero, d.x,
                                                    mk_data(c->in[0]), d.x, mk_data(c->out[0]), d.p,
                                                    mk_data(c->in[1]), mk_data(c->in[2]), 1.0, mk_data(c->out[1]),
                                                    mk_data(c->out[2]), c->a.f[0], mk_data(c->out[3]),
                                                    mk_data(c->out[4])),
-            "cudnnBatchNormalizationForwardTraining") < 0)
-        return -1;
-    if (kCudnnRunningVarUnbiased) return 0;
+            "cudnnBatchNormalizationForwardTraining");
+    if (rc || kCudnnRunningVarUnbiased) return rc;
     double f = (double)M / (double)(M - 1);   /* M >= 2 on this path */
     if (dt == MK_F32)
         k_scale<float><<<mkg_blocks(C), MKG_THREADS, 0, mkg_stream>>>((float *)mk_data(c->out[2]), C, f);
@@ -292,12 +299,12 @@ int train_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
 
 int infer_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
     bn_descs d;
-    if (make_descs(c, d, dt, M, C) < 0) return -1;
+    if (int rc = make_descs(c, d, dt, M, C)) return rc;
     float one_f = 1.f, zero_f = 0.f;
     double one_d = 1.0, zero_d = 0.0;
     const void *one = dt == MK_F32 ? (const void *)&one_f : (const void *)&one_d;
     const void *zero = dt == MK_F32 ? (const void *)&zero_f : (const void *)&zero_d;
-    return mkg_check_cudnn(
+    return cudnn_rc(
         c,
         cudnnBatchNormalizationForwardInference(mkg_cudnn(), CUDNN_BATCHNORM_SPATIAL, one, zero, d.x,
                                                 mk_data(c->in[0]), d.x, mk_data(c->out[0]), d.p,
@@ -310,12 +317,12 @@ int infer_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
  * then unused by cuDNN; 1e-5 satisfies any CUDNN_BN_MIN_EPSILON) */
 int grad_cudnn(mk_call *c, int dt, int64_t M, int64_t C) {
     bn_descs d;
-    if (make_descs(c, d, dt, M, C) < 0) return -1;
+    if (int rc = make_descs(c, d, dt, M, C)) return rc;
     float one_f = 1.f, zero_f = 0.f;
     double one_d = 1.0, zero_d = 0.0;
     const void *one = dt == MK_F32 ? (const void *)&one_f : (const void *)&one_d;
     const void *zero = dt == MK_F32 ? (const void *)&zero_f : (const void *)&zero_d;
-    return mkg_check_cudnn(
+    return cudnn_rc(
         c,
         cudnnBatchNormalizationBackward(mkg_cudnn(), CUDNN_BATCHNORM_SPATIAL, one, zero, one, zero, d.x,
                                         mk_data(c->in[1]), d.x, mk_data(c->in[0]), d.x, mk_data(c->out[0]), d.p,
@@ -331,7 +338,8 @@ int k_bn_train_gpu(mk_call *c) {
     dims(c, 0, &M, &C);
     if (C == 0) return 0;
     int dt = c->in[0]->dtype;
-    if (cudnn_ok(M, C, 2, c->a.f[0])) return train_cudnn(c, dt, M, C);
+    int rc = cudnn_ok(M, C, 2, c->a.f[0]) ? train_cudnn(c, dt, M, C) : 1;
+    if (rc != 1) return rc;
     return dt == MK_F32 ? train_direct<float>(c, M, C) : train_direct<double>(c, M, C);
 }
 
@@ -341,7 +349,8 @@ int k_bn_infer_gpu(mk_call *c) {
     dims(c, 0, &M, &C);
     if (C == 0 || M == 0) return 0;
     int dt = c->in[0]->dtype;
-    if (cudnn_ok(M, C, 1, c->a.f[0])) return infer_cudnn(c, dt, M, C);
+    int rc = cudnn_ok(M, C, 1, c->a.f[0]) ? infer_cudnn(c, dt, M, C) : 1;
+    if (rc != 1) return rc;
     return dt == MK_F32 ? infer_direct<float>(c, M, C) : infer_direct<double>(c, M, C);
 }
 
@@ -351,7 +360,8 @@ int k_bn_grad_gpu(mk_call *c) {
     dims(c, 1, &M, &C);
     if (C == 0) return 0;
     int dt = c->in[1]->dtype, training = c->a.ni > 0 ? (int)c->a.i[0] : 1;
-    if (training && cudnn_ok(M, C, 2, 1e-5)) return grad_cudnn(c, dt, M, C);
+    int rc = training && cudnn_ok(M, C, 2, 1e-5) ? grad_cudnn(c, dt, M, C) : 1;
+    if (rc != 1) return rc;
     return dt == MK_F32 ? grad_direct<float>(c, M, C, training) : grad_direct<double>(c, M, C, training);
 }
 
