@@ -345,8 +345,9 @@ int run_conv(mk_call *c, const cgeom &g, int dir, int lay, int dt, const void *x
     const void *alpha = f32 ? (const void *)&one_f : (const void *)&one_d;
     const void *beta = f32 ? (const void *)&zero_f : (const void *)&zero_d;
     cudnnStatus_t last = CUDNN_STATUS_NOT_SUPPORTED;
-    bool done = false;
-    for (const algo_choice &a : algos) {
+    size_t used = algos.size();
+    for (size_t ai = 0; ai < algos.size(); ai++) {
+        const algo_choice &a = algos[ai];
         /* FMA math for float32 without TF32, cuDNN's choice otherwise */
         cudnnMathType_t m = (f32 && !tf32) ? CUDNN_FMA_MATH : !f32 ? CUDNN_DEFAULT_MATH : a.math;
         if (mkg_check_cudnn(c, cudnnSetConvolutionMathType(d.cv, m), "cudnnSetConvolutionMathType") < 0) return -1;
@@ -376,13 +377,18 @@ int run_conv(mk_call *c, const cgeom &g, int dir, int lay, int dt, const void *x
             s = cudnnConvolutionBackwardFilter(h, alpha, d.x, cx, d.y, cy, d.cv,
                                                (cudnnConvolutionBwdFilterAlgo_t)a.algo, ws, wsz, beta, d.f, cw);
         if (ws) mkg_free(ws, wsz);
-        if (s == CUDNN_STATUS_SUCCESS) { done = true; break; }
+        if (s == CUDNN_STATUS_SUCCESS) { used = ai; break; }
         last = s;
         if (!is_not_supported(s)) return mkg_check_cudnn(c, s, "cudnnConvolution*");
     }
-    if (!done) {
+    if (used == algos.size()) {
         mkg_err(c, "no cuDNN algorithm ran (%s layout): %s", lay == L_NHWC ? "NHWC" : "NCHW", cudnnGetErrorString(last));
         return 1;
+    }
+    if (used > 0) {   /* the ones before it declined: try this one first next time */
+        std::lock_guard<std::mutex> lk(cache_mu);
+        std::vector<algo_choice> &v = algo_cache[key];
+        v.assign(algos.begin() + used, algos.end());
     }
 
     /* results back to the user's layout */
