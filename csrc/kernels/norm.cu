@@ -2,7 +2,7 @@
  * a dense x [M, C] (every axis but the last flattened; NCHW is transposed in Python).
  *
  * Two paths:
- *  - cuDNN (CUDNN_BATCHNORM_SPATIAL on x described as NHWC [M, C, 1, 1]) for the hot cases:
+ *  - cuDNN (CUDNN_BATCHNORM_SPATIAL on x described as [M, C, 1, 1]) for the hot cases:
  *    fused_batch_norm with M >= 2, fused_batch_norm_inference, fused_batch_norm_grad in
  *    training mode with M >= 2.  Training forward runs with exponentialAverageFactor = 1 into
  *    zeroed outputs, so cuDNN's "running" mean / variance ARE the batch mean and the UNBIASED
@@ -250,13 +250,16 @@ int cudnn_rc(mk_call *c, cudnnStatus_t s, const char *what) {
     return mkg_check_cudnn(c, s, what);
 }
 
-/* x as NHWC [M, C, 1, 1] (the same bytes as [M, C]) and the derived [1, C, 1, 1] parameters */
+/* x as [M, C, 1, 1] (the same bytes as [M, C]) and the derived [1, C, 1, 1] parameters */
 int make_descs(mk_call *c, bn_descs &d, int dt, int64_t M, int64_t C) {
     cudnnDataType_t cdt = dt == MK_F32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
     if (mkg_check_cudnn(c, cudnnCreateTensorDescriptor(&d.x), "cudnnCreateTensorDescriptor") < 0 ||
         mkg_check_cudnn(c, cudnnCreateTensorDescriptor(&d.p), "cudnnCreateTensorDescriptor") < 0)
         return -1;
-    int rc = cudnn_rc(c, cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NHWC, cdt, (int)M, (int)C, 1, 1),
+    /* NHWC [M, C, 1, 1] and NCHW [M, C, 1, 1] are the same bytes: float32 takes cuDNN's NHWC
+     * kernels, float64 its NCHW ones (the layout every cuDNN batch norm supports) */
+    cudnnTensorFormat_t fmt = dt == MK_F32 ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+    int rc = cudnn_rc(c, cudnnSetTensor4dDescriptor(d.x, fmt, cdt, (int)M, (int)C, 1, 1),
                       "cudnnSetTensor4dDescriptor");
     if (rc) return rc;
     return cudnn_rc(c, cudnnDeriveBNTensorDescriptor(d.p, d.x, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor");
