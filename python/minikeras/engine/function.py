@@ -365,7 +365,7 @@ class _KeepVariables:
 
     def __exit__(self, *exc):
         for t, a in self.saved:
-            np.asarray(t)[...] = a
+            _core.write_buffer(t, a)
         return False
 
 

@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from .. import tf
+from .. import _core, tf
 from ..callbacks import CallbackList
 from .compile_utils import LossesContainer, MetricsContainer, flatten, map_structure
 from .data_adapters import (_is_array_structure, _to_numpy_structure, expand_1d,
@@ -115,7 +115,7 @@ class _VariableSnapshot:
 
     def restore(self, model):
         for v, a in self.saved:
-            np.asarray(v._value)[...] = a
+            _core.write_buffer(v._value, a)
         np.random.set_state(self.np_state)
         if self.tf_state is not None:
             from ..engine.api import random as _random
