@@ -9,8 +9,8 @@
  * random_state stays CPU-only (it is the host state).
  *
  * CUDA Graphs: the counter range is reserved when the kernel function runs, so a captured
- * launch replays the SAME numbers; the lead's capture must keep MK_OP_STATEFUL ops out of
- * graphs (or re-run these host functions) for TF's fresh-draws-per-run semantics. */
+ * launch would replay the same numbers: cuda_device.cu flags these ops MK_OP_NOCAPTURE and a
+ * traced graph runs them as plain launches (fresh draws every run, as TF). */
 #include "cuda_common.cuh"
 #include "philox.h"
 #include <cub/cub.cuh>
@@ -252,8 +252,20 @@ __global__ void shuffle_draw_kernel(int64_t *js, int64_t *perm, int64_t n, uint6
     }
 }
 
+/* the swap chain: in shared memory when the permutation fits (48 KiB of int32), else global */
+#define SHUF_SMEM 12288
 __global__ void shuffle_swap_kernel(const int64_t *js, int64_t *perm, int64_t n) {
+    __shared__ int32_t sp[SHUF_SMEM];
     if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    if (n <= SHUF_SMEM) {
+        for (int64_t i = 0; i < n; i++) sp[i] = (int32_t)i;
+        for (int64_t i = n - 1; i > 0; i--) {
+            int64_t j = js[i];
+            int32_t t = sp[i]; sp[i] = sp[j]; sp[j] = t;
+        }
+        for (int64_t i = 0; i < n; i++) perm[i] = sp[i];
+        return;
+    }
     for (int64_t i = n - 1; i > 0; i--) {
         int64_t j = js[i];
         int64_t t = perm[i]; perm[i] = perm[j]; perm[j] = t;
