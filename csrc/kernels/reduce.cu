@@ -90,7 +90,7 @@ static void make_plan(RPlan *P, const mk_tensor *x, uint32_t mask) {
 }
 
 /* element offset of flat index idx (row-major over n axes of sizes sz, strides st) */
-__device__ __forceinline__ int64_t goff(int n, const int64_t *sz, const int64_t *st, int64_t idx) {
+__host__ __device__ __forceinline__ int64_t goff(int n, const int64_t *sz, const int64_t *st, int64_t idx) {
     int64_t off = 0;
     for (int d = n - 1; d >= 0; d--) {
         int64_t q = idx / sz[d];
@@ -359,7 +359,7 @@ static int run_red(mk_call *c, const RPlan &p, const typename Op::T *x, typename
         const int blk = p.rtot > 4096 ? 256 : 32;
         if (blk == 256 && p.nout < 2 * nsm) {        /* few long outputs: split them */
             S = (4 * nsm + p.nout - 1) / p.nout;
-            if (S > p.rtot / 4096) S = p.rtot / 4096;
+            if (S > p.rtot / 32768) S = p.rtot / 32768;   /* >= 32K elements per split */
             if (S < 1) S = 1;
         }
         A *part = NULL;
@@ -383,9 +383,9 @@ static int run_red(mk_call *c, const RPlan &p, const typename Op::T *x, typename
     int BX = BY == 32 ? 32 : 256 / BY;
     int64_t gx = (p.nout + BX - 1) / BX;
     if (gx > nsm * 32) gx = nsm * 32;
-    if (gx < nsm && p.rtot >= (int64_t)BY * 128) {   /* few column blocks, long columns */
+    if (gx < nsm && p.rtot >= (int64_t)BY * 512) {   /* few column blocks, long columns */
         S = (2 * nsm + gx - 1) / gx;
-        if (S > p.rtot / ((int64_t)BY * 64)) S = p.rtot / ((int64_t)BY * 64);
+        if (S > p.rtot / ((int64_t)BY * 256)) S = p.rtot / ((int64_t)BY * 256);
         if (S > 65535) S = 65535;
         if (S < 1) S = 1;
     }
@@ -511,10 +511,12 @@ template <typename A> struct RunningPrefix {
     __device__ A operator()(A block_total) { A old = run; run += block_total; return old; }
 };
 
-/* a 256-thread block per line (long axes): cub::BlockScan over chunks, with a running prefix */
+/* a 256-thread block per line (long axes): cub::BlockScan over chunks of 256 x 8 elements
+ * (8 consecutive ones per thread), with a running prefix carried from chunk to chunk */
 template <typename T>
 __global__ void __launch_bounds__(256) cumsum_block(const T *x, T *out, CsGeom g) {
     typedef typename SumAcc<T>::A A;
+    const int IT = 8;
     typedef cub::BlockScan<A, 256> Scan;
     __shared__ typename Scan::TempStorage tmp;
     for (int64_t l = blockIdx.x; l < g.L; l += gridDim.x) {
@@ -522,14 +524,22 @@ __global__ void __launch_bounds__(256) cumsum_block(const T *x, T *out, CsGeom g
         T *po = out + (l / g.inner) * g.n * g.inner + l % g.inner;
         RunningPrefix<A> pre;
         pre.run = 0;
-        for (int64_t k0 = 0; k0 < g.n; k0 += 256) {
-            const int64_t k = k0 + threadIdx.x;
-            const int64_t i = g.rev ? g.n - 1 - k : k;
-            const A v = k < g.n ? SumAcc<T>::of(px[i * g.sa]) : (A)0;
-            A r;
-            if (g.excl) Scan(tmp).ExclusiveSum(v, r, pre);
-            else Scan(tmp).InclusiveSum(v, r, pre);
-            if (k < g.n) po[i * g.inner] = (T)r;
+        for (int64_t k0 = 0; k0 < g.n; k0 += 256 * IT) {
+            A v[IT];
+            #pragma unroll
+            for (int q = 0; q < IT; q++) {
+                const int64_t k = k0 + (int64_t)threadIdx.x * IT + q;   /* position in scan order */
+                const int64_t i = g.rev ? g.n - 1 - k : k;              /* index along the axis */
+                v[q] = k < g.n ? SumAcc<T>::of(px[i * g.sa]) : (A)0;
+            }
+            if (g.excl) Scan(tmp).ExclusiveSum(v, v, pre);
+            else Scan(tmp).InclusiveSum(v, v, pre);
+            #pragma unroll
+            for (int q = 0; q < IT; q++) {
+                const int64_t k = k0 + (int64_t)threadIdx.x * IT + q;
+                const int64_t i = g.rev ? g.n - 1 - k : k;
+                if (k < g.n) po[i * g.inner] = (T)v[q];
+            }
             __syncthreads();                         /* tmp is reused by the next chunk */
         }
     }
@@ -542,7 +552,7 @@ template <typename T> static int run_cumsum_t(mk_call *c, const CsGeom &g) {
         cumsum_serial<T><<<mkg_blocks(g.L), MKG_THREADS, 0, mkg_stream>>>(x, o, g);
     } else {
         int64_t grid = g.L, cap = (int64_t)mkg_sm_count() * 32;
-        if (grid > cap) grid = cap;
+        if (grid > cap && cap > 0) grid = cap;
         if (grid < 1) grid = 1;
         cumsum_block<T><<<(unsigned)grid, 256, 0, mkg_stream>>>(x, o, g);
     }

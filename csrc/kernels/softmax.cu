@@ -184,7 +184,7 @@ __global__ void __launch_bounds__(256) sm_block_kernel(SmArgs p) {
 
 template <typename T, int MODE> static int launch(mk_call *c, const SmArgs &p) {
     if (p.L == 0) return 0;
-    const int64_t cap = (int64_t)mkg_sm_count() * 32;
+    const int64_t cap = mkg_sm_count() > 0 ? (int64_t)mkg_sm_count() * 32 : 1024;
     if (p.n > 2048 && (p.inner == 1 || p.L < 4096)) {
         int64_t grid = p.L < cap ? p.L : cap;
         sm_block_kernel<T, MODE><<<(unsigned)grid, 256, 0, mkg_stream>>>(p);
