@@ -10,7 +10,7 @@ MINIKERAS_BLAS ?=
 export MINIKERAS_BLAS
 BLAS_KIND  := $(if $(filter system,$(MINIKERAS_BLAS)),system,wheel)
 STAMP_BUILD:= $(VENV)/.build-stamp-$(BLAS_KIND)
-SOURCES    := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h csrc/kernels/*.c csrc/kernels/*.h csrc/kernels/*.def)
+SOURCES    := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h csrc/*.def csrc/*.cu csrc/kernels/*.c csrc/kernels/*.h csrc/kernels/*.def csrc/kernels/*.cu csrc/kernels/*.cuh)
 PYTEST_ARGS?= -q -m "not gpu"
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 
@@ -19,7 +19,7 @@ all: build
 
 help:
 	@echo "make venv   - create $(VENV) and install the pinned requirements ($(REQ))"
-	@echo "make build  - compile minikeras._core and install minikeras editable into $(VENV)"
+	@echo "make build  - compile minikeras._core (and minikeras._cuda where nvcc + cuDNN exist) and install minikeras editable into $(VENV)"
 	@echo "make test   - venv + build, then run the test suite (GPU tests skip without a GPU)"
 	@echo "make demo   - venv + build, then the course's MNIST job: a 784-500-500-10 Keras MLP trained with"
 	@echo "              fit(), saved to .h5 and reloaded, history plotted to out/mnist_history.png"
@@ -69,9 +69,11 @@ $(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
 	    echo "   MINIKERAS_BLAS=system: apt-get install libopenblas-dev"; \
 	    $(APT_GET) update -qq && $(APT_GET) install -y -qq libopenblas-dev >/dev/null; fi
 	@echo "   BLAS: $(if $(filter system,$(BLAS_KIND)),the system's cblas (MINIKERAS_BLAS=system),the scipy-openblas32 wheel)"
-	@rm -rf build python/minikeras/_core*.so $(VENV)/.build-stamp-*
+	@rm -rf build python/minikeras/_core*.so python/minikeras/_cuda*.so $(VENV)/.build-stamp-*
+	@echo "   CUDA: $$(if [ "$$MINIKERAS_CUDA" = 0 ]; then echo 'MINIKERAS_CUDA=0: not built'; elif command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then echo "nvcc found: minikeras._cuda for sm $${MINIKERAS_CUDA_ARCHS:-75;80;86;89;90} (objects kept in build_cuda/)"; else echo 'no nvcc: CPU only'; fi)"
 	@$(VPY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@$(VPY) -c "import minikeras, minikeras._core as c; print('   built', c.__file__)"
+	@$(VPY) -c "import importlib.util as u; s = u.find_spec('minikeras._cuda'); print('   built', s.origin if s else '(no minikeras._cuda: CPU only)')"
 	@touch $@
 
 # ---- test / demo / bench ----
@@ -95,8 +97,8 @@ bench: build
 
 clean:
 	@echo "== clean: build/, *.egg-info, compiled _core*.so, caches, build stamp"
-	@rm -rf build python/*.egg-info *.egg-info .pytest_cache .hypothesis $(VENV)/.build-stamp*
-	@find python -name '_core*.so' -delete
+	@rm -rf build build_cuda python/*.egg-info *.egg-info .pytest_cache .hypothesis $(VENV)/.build-stamp*
+	@find python -name '_core*.so' -delete -o -name '_cuda*.so' -delete
 	@find python tests bench examples tools -path bench/.tfvenv -prune -o -name '__pycache__' -prune -exec rm -rf {} + 2>/dev/null || true
 	@if [ -n "$(VENV_TOO)" ]; then echo "   removing $(VENV)"; rm -rf $(VENV); fi
 

@@ -1,11 +1,15 @@
 """Build minikeras._core (C, OpenBLAS, OpenMP) and, where nvcc and cuDNN exist,
-minikeras._cuda (a later issue: the hook is find_cuda() below)."""
+minikeras._cuda (csrc/cuda_device.cu + csrc/kernels/*.cu: cudart, cuBLAS(Lt), cuDNN)."""
 import glob
 import os
 import shutil
+import subprocess
 import sys
+import sysconfig
+from concurrent.futures import ThreadPoolExecutor
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -29,13 +33,94 @@ def blas_config():
 
 
 def find_cuda():
-    """Where nvcc and cuDNN are found, the CUDA extension will be built (issue 4).
-    MINIKERAS_CUDA=0 skips it.  Returns the CUDA home or None."""
+    """The CUDA toolkit's home when nvcc is found (CUDA_HOME, nvcc on PATH, /usr/local/cuda);
+    None when MINIKERAS_CUDA=0 or there is no nvcc."""
     if os.environ.get("MINIKERAS_CUDA", "1") == "0":
         return None
-    home = os.environ.get("CUDA_HOME") or (os.path.dirname(os.path.dirname(shutil.which("nvcc")))
-                                           if shutil.which("nvcc") else None)
-    return home
+    for home in (os.environ.get("CUDA_HOME"),
+                 os.path.dirname(os.path.dirname(shutil.which("nvcc"))) if shutil.which("nvcc") else None,
+                 "/usr/local/cuda"):
+        if home and os.path.exists(os.path.join(home, "bin", "nvcc")):
+            return home
+    return None
+
+
+def find_cudnn(home):
+    """(include dir, lib dir) of cuDNN: CUDNN_INCLUDE_DIR / CUDNN_LIB_DIR, else the CUDA home
+    (our machines), else the system folders (the GPU machine); None when cudnn.h is missing."""
+    incs = [os.environ.get("CUDNN_INCLUDE_DIR"), os.path.join(home, "include"),
+            "/usr/include/x86_64-linux-gnu", "/usr/include"]
+    libs = [os.environ.get("CUDNN_LIB_DIR"), os.path.join(home, "lib64"),
+            "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"]
+    inc = next((d for d in incs if d and os.path.exists(os.path.join(d, "cudnn.h"))), None)
+    lib = next((d for d in libs if d and glob.glob(os.path.join(d, "libcudnn.so*"))), None)
+    return (inc, lib) if inc and lib else None
+
+
+def cuda_archs():
+    """-gencode flags: MINIKERAS_CUDA_ARCHS ("75;80;86;89;90", or "90" on the GPU machine) as
+    SASS, plus PTX of the newest so later GPUs can JIT it."""
+    archs = [a.strip() for a in os.environ.get("MINIKERAS_CUDA_ARCHS", "75;80;86;89;90").replace(",", ";").split(";")
+             if a.strip()]
+    flags = []
+    for a in archs:
+        flags += ["-gencode", f"arch=compute_{a},code=sm_{a}"]
+    top = max(archs, key=int)
+    return flags + ["-gencode", f"arch=compute_{top},code=compute_{top}"]
+
+
+class BuildExt(build_ext):
+    """build_ext that compiles the .cu sources of minikeras._cuda with nvcc (in parallel, each
+    object kept in build_cuda/ and recompiled only when it or a header changed), then links
+    them with the C++ runtime, static cudart and the shared cuBLAS/cuBLASLt/cuDNN."""
+
+    def build_extension(self, ext):
+        if not getattr(ext, "cuda", None):
+            return super().build_extension(ext)
+        cfg = ext.cuda
+        objdir = os.path.join(HERE, "build_cuda", "_".join(a.split("=")[-1] for a in cfg["gencode"][1::2]))
+        os.makedirs(objdir, exist_ok=True)
+        headers = glob.glob("csrc/*.h") + glob.glob("csrc/*.def") + glob.glob("csrc/kernels/*.cuh") + \
+            glob.glob("csrc/kernels/*.def") + glob.glob("csrc/kernels/*.h")
+        newest_header = max(os.path.getmtime(h) for h in headers)
+        flags = ["-std=c++17", "-O3", "-Xcompiler", "-fPIC,-O3,-Wall", "--expt-relaxed-constexpr",
+                 "-Icsrc", "-I" + sysconfig.get_paths()["include"], "-I" + cfg["cudnn_inc"]] + cfg["gencode"]
+
+        def compile_one(src):
+            obj = os.path.join(objdir, os.path.basename(src)[:-3] + ".o")
+            if os.path.exists(obj) and os.path.getmtime(obj) > max(os.path.getmtime(src), newest_header):
+                return obj
+            cmd = [cfg["nvcc"], "-c", src, "-o", obj] + flags
+            print("nvcc", src, flush=True)
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"nvcc failed on {src}:\n{r.stdout}{r.stderr}")
+            return obj
+
+        with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+            objects = list(pool.map(compile_one, ext.sources))
+        out = self.get_ext_fullpath(ext.name)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        self.compiler.link_shared_object(
+            objects, out, libraries=["cudart_static", "cublasLt", "cublas", "cudnn", "stdc++", "dl", "rt", "pthread"],
+            library_dirs=[cfg["lib64"], cfg["cudnn_lib"]], runtime_library_dirs=[cfg["lib64"], cfg["cudnn_lib"]],
+            target_lang="c++")
+
+
+def cuda_extension():
+    home = find_cuda()
+    if not home:
+        print("minikeras: nvcc not found (or MINIKERAS_CUDA=0): building without minikeras._cuda", file=sys.stderr)
+        return None
+    dnn = find_cudnn(home)
+    if not dnn:
+        print("minikeras: cudnn.h / libcudnn not found (set CUDNN_INCLUDE_DIR, CUDNN_LIB_DIR): "
+              "building without minikeras._cuda", file=sys.stderr)
+        return None
+    ext = Extension("minikeras._cuda", sources=["csrc/cuda_device.cu"] + sorted(glob.glob("csrc/kernels/*.cu")))
+    ext.cuda = dict(nvcc=os.path.join(home, "bin", "nvcc"), lib64=os.path.join(home, "lib64"),
+                    cudnn_inc=dnn[0], cudnn_lib=dnn[1], gencode=cuda_archs())
+    return ext
 
 
 def jpeg_config():
@@ -69,4 +154,5 @@ core = Extension(
     depends=glob.glob("csrc/*.h") + glob.glob("csrc/kernels/*.h") + glob.glob("csrc/kernels/*.def"),
 )
 
-setup(ext_modules=[core])
+cuda = cuda_extension()
+setup(ext_modules=[core] + ([cuda] if cuda else []), cmdclass={"build_ext": BuildExt})

@@ -12,10 +12,15 @@ enum { NODE_OP = 0, NODE_PYCALL, NODE_COND, NODE_WHILE };
 
 typedef struct mk_graph mk_graph;
 
+enum { SEG_FRESH = 0, SEG_WARM, SEG_CAPTURED, SEG_NEVER };
+
 typedef struct {
     int kind;
     int fuse_len;              /* > 1: this node starts a chain of elementwise nodes run chunk-wise */
     int64_t fuse_n;            /* the chain's element count */
+    int seg_len;               /* > 1: this node starts a run of GPU launches replayed as one CUDA Graph */
+    int seg_state;             /* SEG_*: the first replay warms up (library plans), the second captures */
+    void *cuda_exec;           /* the captured graph (SEG_CAPTURED) */
     mk_call c;                 /* NODE_OP: owned refs in c.in / c.out */
     PyObject *fn;              /* NODE_PYCALL: fn(*c.in) */
     mk_graph *sub[2];          /* COND: true/false; WHILE: cond/body */
@@ -77,6 +82,10 @@ int mk_graph_record(mk_call *c) {
                      c->op->name);
         return -1;
     }
+    /* a constant moved to another device is moved once, now: its copy is a constant too
+     * (only traced values and variables change between replays) */
+    if ((c->op->flags & MK_OP_XDEV) && !(c->in[0]->flags & (MK_T_TRACED | MK_T_VARIABLE)))
+        return 0;
     mk_node *nd = graph_push(g);
     if (!nd) return -1;
     nd->kind = NODE_OP;
@@ -86,6 +95,8 @@ int mk_graph_record(mk_call *c) {
 }
 
 static void node_clear(mk_node *nd) {
+    if (nd->cuda_exec && mk_gpu) mk_gpu->graph_destroy(nd->cuda_exec);
+    nd->cuda_exec = NULL;
     for (int i = 0; i < nd->c.nin; i++) Py_XDECREF(nd->c.in[i]);
     for (int k = 0; k < nd->c.nout; k++) Py_XDECREF(nd->c.out[k]);
     free(nd->c.in);
@@ -95,15 +106,27 @@ static void node_clear(mk_node *nd) {
     Py_XDECREF((PyObject *)nd->sub[1]);
 }
 
+/* dense bytes of src into dst, on any devices (the GPU side on the backend's stream) */
 static int copy_into(mk_tensor *dst, mk_tensor *src) {
     if (dst->dtype != src->dtype || mk_numel(dst) != mk_numel(src) || !mk_is_contiguous(src)
         || !mk_is_contiguous(dst)) return -1;
-    memmove(mk_data(dst), mk_data(src), mk_numel(dst) * mk_dtypes[dst->dtype].itemsize);
-    return 0;
+    size_t n = mk_numel(dst) * mk_dtypes[dst->dtype].itemsize;
+    if (dst->device == MK_CPU && src->device == MK_CPU) {
+        memmove(mk_data(dst), mk_data(src), n);
+        return 0;
+    }
+    if (!n) return 0;
+    int kind = src->device == MK_CPU ? MK_COPY_H2D : dst->device == MK_CPU ? MK_COPY_D2H : MK_COPY_D2D;
+    return mk_gpu ? mk_gpu->copy(mk_data(dst), mk_data(src), n, kind) : -1;
 }
 
 static int truth(mk_tensor *t) {
+    char host[8];
     char *p = mk_data(t);
+    if (t->device != MK_CPU) {     /* a condition computed on the GPU: wait for it */
+        if (!mk_gpu || mk_gpu->copy(host, p, mk_dtypes[t->dtype].itemsize, MK_COPY_D2H) < 0) return 0;
+        p = host;
+    }
     switch (t->dtype) {
     case MK_BOOL: case MK_U8: return *(uint8_t *)p != 0;
     case MK_F32: return *(float *)p != 0;
@@ -174,9 +197,58 @@ static int graph_run_fused(mk_graph *g, Py_ssize_t start, int len, int64_t n, co
     return failed ? -1 : 0;
 }
 
+/* CUDA Graphs (MINIKERAS_CUDA_GRAPHS=0 or _core.set_cuda_graphs(False) turns them off) */
+int mk_cuda_graphs_enabled = 1;
+#define cuda_graphs_enabled mk_cuda_graphs_enabled
+static int graph_run_nodes_plain(mk_graph *g, Py_ssize_t from, Py_ssize_t to, const char **err);
+
+/* A run of GPU launches [start, start + seg_len): the first replay runs it as launches (and
+ * lets cuBLAS/cuDNN settle their plans), the second captures it into a CUDA Graph and every
+ * later replay is one graph launch.  Buffers are the graph's planned tensors, fixed since
+ * the trace, so the captured pointers stay valid; scratch memory taken during the capture
+ * belongs to the captured graph (cuda_device.cu). */
+static int run_segment(mk_graph *g, Py_ssize_t start, const char **err) {
+    mk_node *nd = &g->nodes[start];
+    Py_ssize_t end = start + nd->seg_len;
+    if (nd->seg_state == SEG_CAPTURED) {
+        if (mk_gpu->graph_launch(nd->cuda_exec) < 0) { *err = "CUDA graph launch failed"; return -1; }
+        return 0;
+    }
+    if (nd->seg_state == SEG_WARM && cuda_graphs_enabled) {
+        nd->seg_state = SEG_NEVER;         /* unless the capture below succeeds */
+        if (mk_gpu->capture_begin() == 0) {
+            int rc = graph_run_nodes_plain(g, start, end, err);
+            void *exec = NULL;
+            int cap = mk_gpu->capture_end(&exec);
+            if (rc == 0 && cap == 0 && exec) {
+                nd->cuda_exec = exec;
+                nd->seg_state = SEG_CAPTURED;
+                if (mk_gpu->graph_launch(exec) < 0) { *err = "CUDA graph launch failed"; return -1; }
+                return 0;
+            }
+            if (exec) mk_gpu->graph_destroy(exec);
+            /* not capturable: the launches were only recorded, so run them for real below */
+        }
+    } else if (nd->seg_state == SEG_FRESH) nd->seg_state = SEG_WARM;
+    return graph_run_nodes_plain(g, start, end, err);
+}
+
+static int graph_run_range_ex(mk_graph *g, Py_ssize_t from, Py_ssize_t to, const char **err, int segments);
 static int graph_run_range(mk_graph *g, Py_ssize_t from, Py_ssize_t to, const char **err) {
+    return graph_run_range_ex(g, from, to, err, 1);
+}
+static int graph_run_nodes_plain(mk_graph *g, Py_ssize_t from, Py_ssize_t to, const char **err) {
+    return graph_run_range_ex(g, from, to, err, 0);
+}
+
+static int graph_run_range_ex(mk_graph *g, Py_ssize_t from, Py_ssize_t to, const char **err, int segments) {
     for (Py_ssize_t i = from; i < to; i++) {
         mk_node *nd = &g->nodes[i];
+        if (segments && nd->seg_len > 1 && i + nd->seg_len <= to && mk_gpu) {
+            if (run_segment(g, i, err) < 0) return -1;
+            i += nd->seg_len - 1;
+            continue;
+        }
         if (nd->fuse_len > 1 && i + nd->fuse_len <= to) {
             if (graph_run_fused(g, i, nd->fuse_len, nd->fuse_n, err) < 0) return -1;
             i += nd->fuse_len - 1;
@@ -359,6 +431,28 @@ static void graph_find_chains(mk_graph *g) {
     }
 }
 
+/* 1: a node a CUDA Graph can hold (a GPU kernel launch, or a view: nothing to launch);
+ * 0: it breaks a segment (CPU work, device copies, host-state launches, Python, control) */
+static int capturable(const mk_node *nd, int *launches) {
+    const mk_call *c = &nd->c;
+    if (nd->kind != NODE_OP) return 0;
+    if (c->op->flags & MK_OP_VIEW) return 1;
+    int dev = c->nout ? c->out[0]->device : c->nin ? c->in[0]->device : MK_CPU;
+    if (dev != MK_GPU || (c->op->flags & (MK_OP_XDEV | MK_OP_NOCAPTURE))) return 0;
+    (*launches)++;
+    return 1;
+}
+
+static void graph_find_segments(mk_graph *g) {
+    for (Py_ssize_t i = 0; i < g->n;) {
+        int launches = 0;
+        Py_ssize_t j = i;
+        while (j < g->n && capturable(&g->nodes[j], &launches)) j++;
+        if (launches >= 2) g->nodes[i].seg_len = (int)(j - i);
+        i = j > i ? j : i + 1;
+    }
+}
+
 static void graph_plan(mk_graph *g) {
     size_t cap = 0;
     for (Py_ssize_t i = 0; i < g->n; i++) {
@@ -419,7 +513,7 @@ static void graph_plan(mk_graph *g) {
             if (f->fixed || f->assigned || f->def != i) continue;
             f->assigned = 1;
             for (size_t p = 0; p < npool; p++)
-                if (pool[p]->nbytes == f->s->nbytes) {
+                if (pool[p]->nbytes == f->s->nbytes && pool[p]->device == f->s->device) {
                     f->repl = pool[p];
                     pool[p] = pool[--npool];
                     break;
@@ -462,6 +556,7 @@ static PyObject *graph_set_io(mk_graph *g, PyObject *args) {
     Py_INCREF(ins); Py_SETREF(g->inputs, ins);
     Py_INCREF(outs); Py_SETREF(g->outputs, outs);
     graph_plan(g);
+    graph_find_segments(g);
     Py_RETURN_NONE;
 }
 
@@ -597,7 +692,23 @@ static PyObject *graph_op_names(mk_graph *g, PyObject *unused) {
     return l;
 }
 
+/* [(first node, node count, state)] of the runs replayed as CUDA Graphs; state is
+ * 'fresh', 'warm' (ran once as launches), 'captured' or 'launches' (capture failed) */
+static PyObject *graph_cuda_segments(mk_graph *g, PyObject *unused) {
+    static const char *names[] = {"fresh", "warm", "captured", "launches"};
+    PyObject *l = PyList_New(0);
+    for (Py_ssize_t i = 0; l && i < g->n; i++) {
+        mk_node *nd = &g->nodes[i];
+        if (nd->seg_len < 2) continue;
+        PyObject *t = Py_BuildValue("(nis)", i, nd->seg_len, names[nd->seg_state]);
+        if (!t || PyList_Append(l, t) < 0) { Py_XDECREF(t); Py_DECREF(l); return NULL; }
+        Py_DECREF(t);
+    }
+    return l;
+}
+
 static PyMethodDef graph_methods[] = {
+    {"cuda_segments", (PyCFunction)graph_cuda_segments, METH_NOARGS, "runs of GPU nodes replayed as CUDA Graphs"},
     {"begin", (PyCFunction)graph_begin, METH_NOARGS, "start recording ops into this graph"},
     {"end", (PyCFunction)graph_end, METH_NOARGS, "stop recording"},
     {"set_io", (PyCFunction)graph_set_io, METH_VARARGS, "set_io(input_tensors, output_tensors)"},

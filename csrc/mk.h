@@ -138,6 +138,9 @@ enum {
     MK_OP_NOGIL     = 512,  /* slow per element (decoders): the kernel never holds the GIL */
     MK_OP_F16_GPU   = 1024, /* its GPU kernel computes float16 itself (TF does, e.g. matmul on
                                tensor cores); on the CPU float16 still goes through float32 */
+    MK_OP_XDEV      = 2048, /* to_device: output on the device in attr i[0], input not moved */
+    MK_OP_NOCAPTURE = 4096, /* its GPU launch reads host state each run (random counters): a
+                               replay never bakes it into a CUDA Graph */
 };
 
 typedef struct mk_opdef {
@@ -229,6 +232,16 @@ typedef struct mk_core_api {
 } mk_core_api;
 
 extern const mk_gpu_api *mk_gpu;              /* NULL until _cuda installs itself */
+extern int mk_default_device;                 /* MK_GPU once a visible GPU is installed */
+extern MK_TLS int mk_device_scope;            /* tf.device in this thread: -1 none, else a device */
+extern PyObject *mk_gpu_loader;               /* engine/device.py: loads _cuda on first GPU use */
+/* copies between devices (what mk_exec moved for ops), for tests and tuning */
+typedef struct { int64_t count[3]; int64_t bytes[3]; } mk_copy_stats;   /* by MK_COPY_* kind */
+extern mk_copy_stats mk_copies;
+/* bytes between two dense buffers on any devices; -1 + Python error */
+int mk_copy_bytes(void *dst, int dst_dev, const void *src, int src_dev, size_t nbytes);
+/* t itself (new ref) if on `device`, else a dense copy there (recorded like any op) */
+mk_tensor *mk_to_device(mk_tensor *t, int device);
 void mk_random_reserve(const mk_call *c, uint64_t nblocks, uint64_t *key, uint64_t *base);
 
 /* errors (Python classes created at module init) */

@@ -277,7 +277,12 @@ static int scalar_value(mk_tensor *t, const char *what, double *d, int64_t *iv) 
                      "Python %s; this one has shape %s", what, s);
         return -1;
     }
+    char host[8];
     void *p = mk_data(t);
+    if (t->device != MK_CPU) {   /* one element back from the GPU (waits for it) */
+        if (mk_copy_bytes(host, MK_CPU, p, t->device, mk_dtypes[t->dtype].itemsize) < 0) return -1;
+        p = host;
+    }
     switch (t->dtype) {
     case MK_F32: *d = *(float *)p; *iv = (int64_t)*d; break;
     case MK_F64: *d = *(double *)p; *iv = (int64_t)*d; break;
@@ -344,24 +349,41 @@ static Py_ssize_t t_len(mk_tensor *t) {
 }
 static PySequenceMethods tensor_as_sequence = { .sq_length = (lenfunc)t_len };
 
-/* buffer protocol: np.asarray(t) shares memory */
+/* buffer protocol: np.asarray(t) shares a CPU tensor's memory; a GPU tensor's buffer is a
+ * read-only host copy (the copy waits for the GPU), freed with the buffer. */
 static int t_getbuffer(mk_tensor *t, Py_buffer *view, int flags) {
-    if (t->device != MK_CPU) {
-        PyErr_SetString(PyExc_BufferError, "a GPU tensor has no CPU buffer; call .numpy()");
+    if (check_concrete(t, "buffer") < 0) { PyErr_SetString(PyExc_BufferError, "traced tensor"); return -1; }
+    if (t->device != MK_CPU && (flags & PyBUF_WRITABLE)) {
+        PyErr_SetString(PyExc_BufferError, "a GPU tensor's buffer is a read-only host copy");
         return -1;
     }
-    if (check_concrete(t, "buffer") < 0) { PyErr_SetString(PyExc_BufferError, "traced tensor"); return -1; }
     /* int64 as "l" where long is 64-bit: numpy maps "q" to longlong, not np.int64 */
     static const char *fmt[MK_NDTYPE] = {"f", "e", "d", "i", sizeof(long) == 8 ? "l" : "q", "B", "?"};
-    Py_ssize_t *mem = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (t->ndim ? t->ndim : 1));
-    if (!mem) { PyErr_NoMemory(); return -1; }
     int isz = mk_dtypes[t->dtype].itemsize;
-    for (int i = 0; i < t->ndim; i++) { mem[i] = t->shape[i]; mem[t->ndim + i] = t->strides[i] * isz; }
-    view->buf = mk_data(t);
+    int64_t n = mk_numel(t);
+    size_t head = sizeof(Py_ssize_t) * 2 * (t->ndim ? t->ndim : 1);
+    size_t host = t->device != MK_CPU ? (size_t)n * isz : 0;
+    Py_ssize_t *mem = PyMem_Malloc(head + host + 64);
+    if (!mem) { PyErr_NoMemory(); return -1; }
+    void *buf = mk_data(t);
+    int dense = 1;
+    if (t->device != MK_CPU) {
+        mk_tensor *src = t;
+        if (!mk_is_contiguous(t) && !(src = mk_run1(MK_OP_COPY, 1, &t, NULL))) { PyMem_Free(mem); return -1; }
+        buf = (void *)(((uintptr_t)((char *)mem + head) + 63) & ~(uintptr_t)63);
+        int rc = mk_copy_bytes(buf, MK_CPU, mk_data(src), src->device, host);
+        if (src != t) Py_DECREF(src);
+        if (rc < 0) { PyMem_Free(mem); return -1; }
+    } else dense = 0;
+    for (int i = 0; i < t->ndim; i++) mem[i] = t->shape[i];
+    if (dense) mk_contiguous_strides(t->ndim, t->shape, (int64_t *)(mem + t->ndim));
+    for (int i = 0; i < t->ndim; i++)
+        mem[t->ndim + i] = (dense ? (Py_ssize_t)((int64_t *)(mem + t->ndim))[i] : t->strides[i]) * isz;
+    view->buf = buf;
     view->obj = (PyObject *)t;
     Py_INCREF(t);
-    view->len = mk_numel(t) * isz;
-    view->readonly = 0;
+    view->len = n * isz;
+    view->readonly = t->device != MK_CPU;
     view->itemsize = isz;
     view->format = (flags & PyBUF_FORMAT) ? (char *)fmt[t->dtype] : NULL;
     view->ndim = t->ndim;
@@ -471,7 +493,11 @@ static PyObject *m_from_buffer(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyBuffer_Release(&b);
-    (void)device;
+    if (device != MK_CPU) {        /* tf.constant under a GPU: copied there (a counted move) */
+        mk_tensor *g = mk_to_device(t, device);
+        Py_DECREF(t);
+        return (PyObject *)g;
+    }
     return (PyObject *)t;
 }
 
@@ -522,8 +548,9 @@ static PyObject *m_op_info(PyObject *self, PyObject *arg) {
     int id = (int)PyLong_AsLong(arg);
     if (id < 0 || id >= MK_OP_COUNT) { PyErr_SetString(PyExc_IndexError, "op id"); return NULL; }
     const mk_opdef *o = &mk_ops[id];
-    return Py_BuildValue("{s:s,s:i,s:i,s:I,s:O}", "name", o->name, "nin", o->nin, "nout", o->nout,
-                         "flags", o->flags, "cpu", o->kernel[MK_CPU] ? Py_True : Py_False);
+    return Py_BuildValue("{s:s,s:i,s:i,s:I,s:O,s:O}", "name", o->name, "nin", o->nin, "nout", o->nout,
+                         "flags", o->flags, "cpu", o->kernel[MK_CPU] ? Py_True : Py_False,
+                         "gpu", o->kernel[MK_GPU] ? Py_True : Py_False);
 }
 
 /* a view of t without the traced mark: for Python nodes reading values at replay time */
@@ -561,7 +588,97 @@ static PyObject *m_dtype_table(PyObject *self, PyObject *u) {
     return l;
 }
 
+/* ---- devices -------------------------------------------------------------- */
+
+static int device_arg(PyObject *arg, int *dev) {
+    long d = PyLong_AsLong(arg);
+    if (d == -1 && PyErr_Occurred()) return -1;
+    if (d < -1 || d >= MK_NDEV) { PyErr_Format(PyExc_ValueError, "unknown device id %ld", d); return -1; }
+    *dev = (int)d;
+    return 0;
+}
+
+/* set_device_scope(dev) -> the previous scope of this thread (-1: none) */
+static PyObject *m_set_device_scope(PyObject *self, PyObject *arg) {
+    int d;
+    if (device_arg(arg, &d) < 0) return NULL;
+    int prev = mk_device_scope;
+    mk_device_scope = d;
+    return PyLong_FromLong(prev);
+}
+static PyObject *m_get_device_scope(PyObject *self, PyObject *u) { return PyLong_FromLong(mk_device_scope); }
+
+static PyObject *m_set_default_device(PyObject *self, PyObject *arg) {
+    int d;
+    if (device_arg(arg, &d) < 0) return NULL;
+    if (d < 0) d = MK_CPU;
+    mk_default_device = d;
+    Py_RETURN_NONE;
+}
+static PyObject *m_get_default_device(PyObject *self, PyObject *u) { return PyLong_FromLong(mk_default_device); }
+
+/* set_gpu_loader(fn or None): fn() is called once, on the first op that wants the GPU */
+static PyObject *m_set_gpu_loader(PyObject *self, PyObject *fn) {
+    if (fn == Py_None) { Py_CLEAR(mk_gpu_loader); Py_RETURN_NONE; }
+    Py_INCREF(fn);
+    Py_XSETREF(mk_gpu_loader, fn);
+    Py_RETURN_NONE;
+}
+static PyObject *m_gpu_installed(PyObject *self, PyObject *u) { return PyBool_FromLong(mk_gpu != NULL); }
+
+static PyObject *m_copy_stats(PyObject *self, PyObject *u) {
+    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L}",
+        "h2d_count", (long long)mk_copies.count[MK_COPY_H2D], "h2d_bytes", (long long)mk_copies.bytes[MK_COPY_H2D],
+        "d2h_count", (long long)mk_copies.count[MK_COPY_D2H], "d2h_bytes", (long long)mk_copies.bytes[MK_COPY_D2H],
+        "d2d_count", (long long)mk_copies.count[MK_COPY_D2D], "d2d_bytes", (long long)mk_copies.bytes[MK_COPY_D2D]);
+}
+static PyObject *m_reset_copy_stats(PyObject *self, PyObject *u) {
+    memset(&mk_copies, 0, sizeof mk_copies);
+    Py_RETURN_NONE;
+}
+
+/* wait for every GPU launch so far (timing, tests) */
+static PyObject *m_synchronize(PyObject *self, PyObject *u) {
+    if (!mk_gpu) Py_RETURN_NONE;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mk_gpu->synchronize();
+    Py_END_ALLOW_THREADS
+    if (rc < 0) { PyErr_Format(mk_InvalidArgumentError, "GPU error: %s", mk_gpu->last_error()); return NULL; }
+    Py_RETURN_NONE;
+}
+
+extern int mk_cuda_graphs_enabled;   /* graph.c */
+static PyObject *m_set_cuda_graphs(PyObject *self, PyObject *arg) {
+    int prev = mk_cuda_graphs_enabled;
+    mk_cuda_graphs_enabled = PyObject_IsTrue(arg);
+    return PyBool_FromLong(prev);
+}
+
+/* the core API handed to minikeras._cuda through the capsule "minikeras._core._api" */
+static int install_gpu(const mk_gpu_api *gpu) {
+    if (!gpu || gpu->abi != MK_API_ABI) {
+        PyErr_Format(PyExc_ImportError, "minikeras._cuda was built for another core (ABI %d, core %d)",
+                     gpu ? gpu->abi : -1, MK_API_ABI);
+        return -1;
+    }
+    mk_gpu = gpu;
+    return 0;
+}
+static const mk_core_api core_api = {MK_API_ABI, mk_ops, MK_OP_COUNT, mk_op_names, install_gpu,
+                                     mk_random_reserve};
+
 static PyMethodDef module_methods[] = {
+    {"set_device_scope", m_set_device_scope, METH_O, "tf.device for this thread: -1 none, 0 CPU, 1 GPU; returns the previous"},
+    {"get_device_scope", m_get_device_scope, METH_NOARGS, "this thread's device scope (-1: none)"},
+    {"set_default_device", m_set_default_device, METH_O, "device of ops outside any scope"},
+    {"get_default_device", m_get_default_device, METH_NOARGS, "device of ops outside any scope"},
+    {"set_gpu_loader", m_set_gpu_loader, METH_O, "fn() installing the GPU backend on first use"},
+    {"gpu_installed", m_gpu_installed, METH_NOARGS, "True once minikeras._cuda has installed itself"},
+    {"copy_stats", m_copy_stats, METH_NOARGS, "copies between devices made by to_device"},
+    {"reset_copy_stats", m_reset_copy_stats, METH_NOARGS, "zero the copy statistics"},
+    {"synchronize", m_synchronize, METH_NOARGS, "wait for the GPU"},
+    {"set_cuda_graphs", m_set_cuda_graphs, METH_O, "replay traced GPU segments as CUDA Graphs; returns the previous"},
     {"from_buffer", m_from_buffer, METH_VARARGS, "copy a buffer (numpy array) into a new tensor"},
     {"scalar", m_scalar, METH_VARARGS, "scalar(value, dtype=-1) -> 0-d tensor"},
     {"set_tensor_class", m_set_tensor_class, METH_O, "class instantiated for new tensors"},
@@ -615,5 +732,8 @@ PyMODINIT_FUNC PyInit__core(void) {
     PyModule_AddIntConstant(m, "T_VARIABLE", MK_T_VARIABLE);
     PyModule_AddIntConstant(m, "T_TRAINABLE", MK_T_TRAINABLE);
     PyModule_AddIntConstant(m, "T_TRACED", MK_T_TRACED);
+    PyModule_AddIntConstant(m, "CPU", MK_CPU);
+    PyModule_AddIntConstant(m, "GPU", MK_GPU);
+    PyModule_AddObject(m, "_api", PyCapsule_New((void *)&core_api, "minikeras._core._api", NULL));
     return m;
 }

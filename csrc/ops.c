@@ -161,20 +161,87 @@ static void restore_inputs(mk_call *c, mk_tensor **orig) {
     if (c->nin > MK_INLINE_ARGS) free(orig);
 }
 
+/* Put t (a new reference) in place of input i; the caller's pointers are kept in *orig
+ * (allocated on first use) so restore_inputs can put them back. */
+static int replace_input(mk_call *c, int i, mk_tensor *t, mk_tensor ***orig, mk_tensor **orig_inline) {
+    if (!*orig) {
+        *orig = c->nin <= MK_INLINE_ARGS ? orig_inline : malloc(sizeof(mk_tensor *) * c->nin);
+        if (!*orig) { Py_DECREF(t); PyErr_NoMemory(); return -1; }
+        memcpy(*orig, c->in, sizeof(mk_tensor *) * c->nin);
+    }
+    if (c->in[i] != (*orig)[i]) Py_DECREF(c->in[i]);
+    c->in[i] = t;
+    return 0;
+}
+
+/* the Python-side GPU loader (engine/device.py): imports minikeras._cuda on first use */
+PyObject *mk_gpu_loader = NULL;
+
+static int gpu_ready(void) {
+    if (mk_gpu) return 1;
+    if (!mk_gpu_loader) return 0;
+    PyObject *loader = mk_gpu_loader;
+    mk_gpu_loader = NULL;                  /* one try: a failed load leaves the CPU in charge */
+    PyObject *r = PyObject_CallNoArgs(loader);
+    Py_DECREF(loader);
+    if (!r) PyErr_WriteUnraisable(NULL);
+    Py_XDECREF(r);
+    if (!mk_gpu) mk_default_device = MK_CPU;
+    return mk_gpu != NULL;
+}
+
+/* The device an op runs on, by TensorFlow's placement rules: the tf.device scope of this
+ * thread, else the default device (the GPU where one is visible); soft placement sends ops
+ * without a GPU kernel, and ops whose infer reads input values (MK_OP_DYNAMIC), to the CPU.
+ * Views stay with their input, to_device reads where its input is, and in-place ops (no
+ * outputs: assign, optimizer updates) run where the variable they update lives. */
+static int op_device(const mk_call *c) {
+    const mk_opdef *op = c->op;
+    if (c->nin && ((op->flags & (MK_OP_XDEV | MK_OP_VIEW)) ||
+                   (!(op->flags & MK_OP_MULTI_OUT) && op->nout == 0)))
+        return c->in[0]->device;
+    int dev = mk_device_scope >= 0 ? mk_device_scope : mk_default_device;
+    if (dev == MK_GPU && (!op->kernel[MK_GPU] || (op->flags & MK_OP_DYNAMIC) || !gpu_ready()))
+        dev = MK_CPU;
+    return dev;
+}
+
+/* mk_run1 with this thread's device scope forced to dev (copies made for an op on dev) */
+static mk_tensor *run1_on(int dev, int op_id, int nin, mk_tensor **in, const mk_attrs *a) {
+    int saved = mk_device_scope;
+    mk_device_scope = dev;
+    mk_tensor *r = mk_run1(op_id, nin, in, a);
+    mk_device_scope = saved;
+    return r;
+}
+
 int mk_exec(mk_call *c) {
     const mk_opdef *op = c->op;
     if (!op->infer) {
         PyErr_Format(PyExc_NotImplementedError, "op %s has no implementation", op->name);
         return -1;
     }
-    int dev = c->nin ? c->in[0]->device : MK_CPU;
+    int dev = op_device(c);
+    mk_tensor *orig_inline[MK_INLINE_ARGS], **orig = NULL;
+
+    /* inputs on another device are moved by a recorded to_device op (tapes, graphs) */
+    int in_place = !(op->flags & MK_OP_MULTI_OUT) && op->nout == 0;
+    for (int i = 0; i < c->nin; i++) {
+        if (c->in[i]->device == dev) continue;
+        if (in_place && (c->in[i]->flags & MK_T_VARIABLE)) {
+            PyErr_Format(mk_InvalidArgumentError, "%s: the variables it updates live on different "
+                         "devices (input %d is on %s, input 0 on %s)", op->name, i,
+                         c->in[i]->device == MK_CPU ? "CPU:0" : "GPU:0", dev == MK_CPU ? "CPU:0" : "GPU:0");
+            goto fail;
+        }
+        mk_tensor *moved = mk_to_device(c->in[i], dev);
+        if (!moved || replace_input(c, i, moved, &orig, orig_inline) < 0) goto fail;
+    }
+
+    int f16_native = (op->flags & MK_OP_F16_NATIVE) || (dev == MK_GPU && (op->flags & MK_OP_F16_GPU));
     int need_f32 = 0, has_f32 = -1;
     for (int i = 0; i < c->nin; i++) {
-        if (c->in[i]->device != dev) {
-            PyErr_Format(mk_InvalidArgumentError, "%s: inputs on different devices", op->name);
-            return -1;
-        }
-        if (c->in[i]->dtype == MK_F16 && !(op->flags & MK_OP_F16_NATIVE)) need_f32 = 1;
+        if (c->in[i]->dtype == MK_F16 && !f16_native) need_f32 = 1;
         if (c->in[i]->dtype == MK_F32 && has_f32 < 0) has_f32 = i;
     }
     if (need_f32 && has_f32 >= 0) {
@@ -182,40 +249,51 @@ int mk_exec(mk_call *c) {
         PyErr_Format(mk_InvalidArgumentError, "%s: cannot compute %s as input #%d(zero-based) was "
                      "expected to be a float16 tensor but is a float32 tensor", op->name, op->name,
                      has_f32);
-        return -1;
+        goto fail;
     }
-    if (need_f32) return exec_via_f32(c);
+    if (need_f32) {
+        int saved = mk_device_scope;
+        mk_device_scope = dev;             /* the casts run where the op runs */
+        int rc = exec_via_f32(c);
+        mk_device_scope = saved;
+        restore_inputs(c, orig);
+        return rc;
+    }
 
-    /* kernels that want dense inputs get a recorded copy first; the caller's
-     * input pointers are put back before returning (it owns those references) */
-    mk_tensor *orig_inline[MK_INLINE_ARGS], **orig = NULL;
+    /* kernels that want dense inputs get a recorded copy first, made on their device */
     if ((op->flags & MK_OP_CONTIG) && op->kernel[dev]) {
         for (int i = 0; i < c->nin; i++) {
             if (mk_is_contiguous(c->in[i])) continue;
-            if (!orig) {
-                orig = c->nin <= MK_INLINE_ARGS ? orig_inline : malloc(sizeof(mk_tensor *) * c->nin);
-                if (!orig) { PyErr_NoMemory(); return -1; }
-                memcpy(orig, c->in, sizeof(mk_tensor *) * c->nin);
-            }
-            mk_tensor *t = mk_run1(MK_OP_COPY, 1, &orig[i], NULL);
-            if (!t) goto fail;
-            c->in[i] = t;
+            mk_tensor *t = run1_on(c->in[i]->device, MK_OP_COPY, 1, &c->in[i], NULL);
+            if (!t || replace_input(c, i, t, &orig, orig_inline) < 0) goto fail;
         }
     }
     if (op->infer(c) < 0) {
         PyErr_SetString(mk_InvalidArgumentError, c->err);
         goto fail;
     }
+    int out_dev = (op->flags & MK_OP_XDEV) ? (int)c->a.i[0] : dev;
     int64_t work = 0;
     for (int k = 0; k < c->nout; k++) {
         mk_meta *m = &c->meta[k];
         if (m->view) {
             c->out[k] = mk_tensor_view(c->in[m->view_of], m->ndim, m->shape, m->strides, m->offset);
         } else {
-            c->out[k] = mk_tensor_new(m->dtype, m->ndim, m->shape, dev);
+            c->out[k] = mk_tensor_new(m->dtype, m->ndim, m->shape, out_dev);
             if (c->out[k]) work += mk_numel(c->out[k]);
         }
-        if (!c->out[k]) goto fail;      /* out of memory: ResourceExhaustedError is set */
+        if (!c->out[k]) {               /* out of memory: say which op and what, as TF does */
+            if (PyErr_ExceptionMatches(mk_ResourceExhaustedError)) {
+                char sh[160];
+                mk_shape_str(sh, sizeof sh, m->ndim, m->shape);
+                PyErr_Clear();
+                PyErr_Format(mk_ResourceExhaustedError, "OOM when allocating tensor with shape%s and "
+                             "type %s on /job:localhost/replica:0/task:0/device:%s:0 [Op:%s] (%lld bytes)",
+                             sh, mk_dtypes[m->dtype].name, out_dev == MK_CPU ? "CPU" : "GPU", op->name,
+                             (long long)(mk_numel_of(m->ndim, m->shape) * mk_dtypes[m->dtype].itemsize));
+            }
+            goto fail;
+        }
     }
     if (!(op->flags & MK_OP_VIEW)) {
         mk_kernel_fn k = op->kernel[dev];
@@ -225,8 +303,10 @@ int mk_exec(mk_call *c) {
             goto fail;
         }
         for (int i = 0; i < c->nin; i++) work += mk_numel(c->in[i]);
+        /* GPU kernels only enqueue work: the GIL is released where a call may wait (copies) */
+        int nogil = (op->flags & (MK_OP_NOGIL | MK_OP_XDEV)) || (dev == MK_CPU && work >= MK_PAR_MIN);
         int rc;
-        if (work >= MK_PAR_MIN || (op->flags & MK_OP_NOGIL)) {
+        if (nogil) {
             Py_BEGIN_ALLOW_THREADS
             rc = k(c);
             Py_END_ALLOW_THREADS

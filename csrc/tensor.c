@@ -89,11 +89,29 @@ static size_t big_rounded(size_t nbytes) {
 
 /* One allocation per storage: the header, then the data at the next 64-byte
  * boundary (AVX-512 alignment); small tensors cost a single malloc. */
-mk_storage *mk_storage_new(size_t nbytes, int device) {
-    if (device != MK_CPU) {
-        PyErr_SetString(PyExc_RuntimeError, "minikeras: GPU storage is not built into this extension");
+/* GPU storage: the header on the host, the bytes from the backend's caching allocator */
+static mk_storage *gpu_storage_new(size_t nbytes) {
+    if (!mk_gpu) {
+        PyErr_SetString(PyExc_RuntimeError, "minikeras: no GPU backend is installed");
         return NULL;
     }
+    mk_storage *s = malloc(sizeof(mk_storage));
+    void *d = s ? mk_gpu->alloc(nbytes) : NULL;
+    if (!d) {
+        free(s);
+        PyErr_Format(mk_ResourceExhaustedError, "OOM when allocating tensor of %zu bytes on GPU:0 "
+                     "(%s)", nbytes, mk_gpu->last_error());
+        return NULL;
+    }
+    s->data = d;
+    s->refcnt = 1;
+    s->nbytes = nbytes;
+    s->device = MK_GPU;
+    return s;
+}
+
+mk_storage *mk_storage_new(size_t nbytes, int device) {
+    if (device == MK_GPU) return gpu_storage_new(nbytes);
     if (nbytes > (size_t)1 << 46) {
         PyErr_Format(mk_ResourceExhaustedError, "OOM when allocating tensor of %zu bytes on CPU", nbytes);
         return NULL;
@@ -126,6 +144,7 @@ mk_storage *mk_storage_new(size_t nbytes, int device) {
 
 void mk_storage_decref(mk_storage *s) {
     if (s && --s->refcnt == 0) {
+        if (s->device == MK_GPU) { mk_gpu->free(s->data, s->nbytes); free(s); return; }
         if (s->nbytes >= MK_HUGE_MIN) big_free(s->data, big_rounded(s->nbytes));
         free(s);
     }

@@ -153,22 +153,31 @@ class OwnedIterator:
     def __iter__(self):
         return self
 
+    def _next(self):
+        # tf.data runs on the CPU, as in TensorFlow: the elements' ops (map functions inlined
+        # in this thread) stay there; a model moves a batch to the GPU when it uses it
+        prev = _core.set_device_scope(_core.CPU)
+        try:
+            return next(self._it)
+        finally:
+            _core.set_device_scope(prev)
+
     def __next__(self):
-        return next(self._it)
+        return self._next()
 
     def next(self):
-        return next(self._it)
+        return self._next()
 
     def get_next(self):
         try:
-            return next(self._it)
+            return self._next()
         except StopIteration:
             raise _out_of_range("End of sequence") from None
 
     def get_next_as_optional(self):
         """tf.experimental.Optional: the next element, or an empty Optional at the end."""
         try:
-            return Optional(next(self._it), self._dataset.element_spec)
+            return Optional(self._next(), self._dataset.element_spec)
         except StopIteration:
             return Optional(None, self._dataset.element_spec, has_value=False)
 
@@ -845,6 +854,12 @@ def _run_chunk(fn, chunk):
     return [fn.timed(e) for e in chunk]
 
 
+def _worker_init(omp_threads):
+    """A tf.data worker thread: its share of the OpenMP threads; its ops on the CPU."""
+    _core.set_num_threads(omp_threads)
+    _core.set_device_scope(_core.CPU)
+
+
 def _parallel_map(fn, it, workers):
     """fn over it on `workers` threads, results in input order.  Elements go to the
     workers in chunks sized so one chunk costs ~0.5 ms (1 for slow functions)."""
@@ -854,8 +869,7 @@ def _parallel_map(fn, it, workers):
     omp = max(1, _core.get_num_threads() // workers)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers,
                                                  thread_name_prefix="tf.data-map",
-                                                 initializer=_core.set_num_threads,
-                                                 initargs=(omp,))
+                                                 initializer=_worker_init, initargs=(omp,))
     pending = collections.deque()
     ahead = 2 * workers
     exhausted = False
@@ -1225,6 +1239,7 @@ def _prefetch(dataset, size):
     stop = threading.Event()
 
     def produce():
+        _core.set_device_scope(_core.CPU)     # tf.data work stays on the CPU
         it = None
         try:
             it = dataset._make_iter()

@@ -338,6 +338,10 @@ def constant(value, dtype=None, shape=None, name="Const"):
             raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tensor "
                             f"{value!r} (converted from {t._shape}) has {t._size} elements, but "
                             f"got `shape` {shape} with {int(np.prod(shape))} elements).")
+    if _core.get_default_device() == _core.GPU or _core.get_device_scope() == _core.GPU:
+        from . import device as _device     # TF: a constant lives on the device ops run on
+        if _device.current() == _core.GPU:
+            t = C["to_device"](t, ints=(_core.GPU,))
     return t
 
 

@@ -6,6 +6,7 @@ from ..engine.tensor import Tensor, TensorShape, constant, convert_to_tensor, is
 from ..engine.variable import (Variable, VariableAggregation,  # noqa: F401
                                VariableSynchronization)
 from ..engine.tape import GradientTape, stop_gradient  # noqa: F401
+from ..engine.device import device  # noqa: F401
 from ..engine.function import cond, function, init_scope, while_loop  # noqa: F401
 from ..engine.api.optim import clip_by_global_norm, clip_by_norm  # noqa: F401
 from ..engine.function import print_ as print  # noqa: F401,A001
