@@ -17,7 +17,7 @@
  *         the reduced run, combined by shuffles (a fixed tree: deterministic);
  *   cols: when a kept axis is innermost (bias gradients: column sums of [batch, units]):
  *         a thread per output along x (coalesced), the reduced rows split over threadIdx.y
- *         and combined through shared memory in a fixed order.
+ *         and combined through shared memory by a fixed tree.
  * Only when there are very few outputs of a very long reduction is each output also split
  * over blocks: partials go to scratch memory and a second small kernel combines them in order.
  * logsumexp runs two reductions (the per-output max shift into scratch, then the sum). */
@@ -292,7 +292,7 @@ __global__ void __launch_bounds__(256) red_rows(const typename Op::T *x, RPlan p
 }
 
 /* cols: block (BX, BY): x = consecutive outputs, y = rows of the reduction (j = j0 + y,
- * j0 + y + BY, ...), combined in y order through shared memory; blockIdx.y = split s. */
+ * j0 + y + BY, ...), combined by a tree in shared memory; blockIdx.y = split s. */
 template <class Op>
 __global__ void __launch_bounds__(1024) red_cols(const typename Op::T *x, RPlan p, typename Op::O *out,
                                                  typename Op::A *part, int64_t S, const double *shift) {
@@ -317,11 +317,14 @@ __global__ void __launch_bounds__(1024) red_cols(const typename Op::T *x, RPlan 
                     acc = Op::comb(acc, Op::map(base[goff(p.nr, p.rsz, p.rst, j)], j, S0));
             }
         }
-        if (BY > 1) {
+        if (BY > 1) {                               /* a fixed tree over y (BY a power of 2) */
             sh[ty * BX + tx] = acc;
             __syncthreads();
-            if (ty == 0)
-                for (int k = 1; k < BY; k++) acc = Op::comb(acc, sh[k * BX + tx]);
+            for (int h = BY / 2; h > 0; h >>= 1) {
+                if (ty < h) sh[ty * BX + tx] = Op::comb(sh[ty * BX + tx], sh[(ty + h) * BX + tx]);
+                __syncthreads();
+            }
+            if (ty == 0) acc = sh[tx];
             __syncthreads();                        /* sh is rewritten by the next iteration */
         }
         if (ty == 0 && ok) {
@@ -378,9 +381,19 @@ static int run_red(mk_call *c, const RPlan &p, const typename Op::T *x, typename
         if (part) mkg_free(part, sizeof(A) * p.nout * S);
         return rc;
     }
-    /* cols: BY threads per output along the reduction */
-    int BY = p.rtot >= 256 ? 32 : (p.rtot >= 32 ? 8 : 1);
-    int BX = BY == 32 ? 32 : 256 / BY;
+    /* cols: BX outputs x BY threads along the reduction (powers of 2).  Long columns get
+     * 1024-thread blocks, narrowed to 16 or 8 outputs (still whole 32-byte sectors) while that
+     * gives more blocks: [1024, 500] -> 63 blocks of 8 x 128 threads, 8 rows each. */
+    int BX, BY;
+    if (p.rtot >= 256) {
+        BX = 32;
+        while (BX > 8 && (p.nout + BX - 1) / BX < nsm) BX >>= 1;
+        BY = 1024 / BX;
+    } else if (p.rtot >= 32) {
+        BX = 32; BY = 8;
+    } else {
+        BX = 256; BY = 1;
+    }
     int64_t gx = (p.nout + BX - 1) / BX;
     if (gx > nsm * 32) gx = nsm * 32;
     if (gx < nsm && p.rtot >= (int64_t)BY * 512) {   /* few column blocks, long columns */
