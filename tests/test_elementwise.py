@@ -337,6 +337,9 @@ def test_nan_propagation():
     np.testing.assert_array_equal(np.isnan(np.asarray(tf.maximum(x, y))), [True, True, True, False])
     np.testing.assert_array_equal(np.isnan(np.asarray(tf.minimum(x, y))), [True, True, True, False])
     assert np.isnan(np.asarray(tf.sign(tf.constant(np.nan))))
+    for dt in (np.float32, np.float64):     # TF: sign(+-inf) = +-1 (was NaN from 0 * inf)
+        np.testing.assert_array_equal(np.asarray(tf.sign(tf.constant(np.array([np.inf, -np.inf, -0.0], dt)))),
+                                      np.array([1.0, -1.0, 0.0], dt))
     np.testing.assert_array_equal(np.asarray(tf.constant([1.0, -1.0, 0.0]) / 0.0), [np.inf, -np.inf, np.nan])
 
 

@@ -272,7 +272,7 @@ static int k_logical_not(mk_call *c) { lnot_u8(c); return 0; }
 
 UN_NUM(neg, -x, -x)
 UN_NUM(abs, FM(fabs, x), (x < 0 ? -x : x))
-UN_NUM(sign, (x > 0) - (x < 0) + (x != x) * x, (x > 0) - (x < 0))
+UN_NUM(sign, x != x ? x : (x > 0) - (x < 0), (x > 0) - (x < 0))   /* NaN stays NaN; +-inf -> +-1 (TF) */
 UN_NUM(square, x * x, x * x)
 UN_FLOAT(exp, sizeof(x) == 4 ? mk_expf((float)x) : exp((double)x))
 UN_FLOAT(expm1, FM(expm1, x))
