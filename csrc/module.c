@@ -668,6 +668,21 @@ static PyObject *m_synchronize(PyObject *self, PyObject *u) {
     Py_RETURN_NONE;
 }
 
+int mk_install_test_device(size_t capacity);   /* kernels/device.c */
+size_t mk_test_device_in_use(void);
+static PyObject *m_install_test_device(PyObject *self, PyObject *arg) {
+    unsigned long long cap = PyLong_AsUnsignedLongLong(arg);
+    if (PyErr_Occurred()) return NULL;
+    if (mk_install_test_device((size_t)cap) < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "a real GPU backend is installed");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+static PyObject *m_test_device_in_use(PyObject *self, PyObject *u) {
+    return PyLong_FromSize_t(mk_test_device_in_use());
+}
+
 extern int mk_cuda_graphs_enabled;   /* graph.c */
 static PyObject *m_set_cuda_graphs(PyObject *self, PyObject *arg) {
     int prev = mk_cuda_graphs_enabled;
@@ -698,6 +713,9 @@ static PyMethodDef module_methods[] = {
     {"copy_stats", m_copy_stats, METH_NOARGS, "copies between devices made by to_device"},
     {"reset_copy_stats", m_reset_copy_stats, METH_NOARGS, "zero the copy statistics"},
     {"synchronize", m_synchronize, METH_NOARGS, "wait for the GPU"},
+    {"_install_test_device", m_install_test_device, METH_O,
+     "tests only: a simulated GPU (host memory, CPU kernels) of the given capacity in bytes (0: unlimited)"},
+    {"_test_device_in_use", m_test_device_in_use, METH_NOARGS, "tests only: bytes held by the simulated GPU"},
     {"set_cuda_graphs", m_set_cuda_graphs, METH_O, "replay traced GPU segments as CUDA Graphs; returns the previous"},
     {"from_buffer", m_from_buffer, METH_VARARGS, "copy a buffer (numpy array) into a new tensor"},
     {"scalar", m_scalar, METH_VARARGS, "scalar(value, dtype=-1) -> 0-d tensor"},

@@ -7,6 +7,8 @@
  * on the target device (MK_OP_XDEV). */
 #include "../mk.h"
 #include <stdlib.h>
+#include <stdio.h>
+#include <pthread.h>
 
 const mk_gpu_api *mk_gpu = NULL;
 int mk_default_device = MK_CPU;
@@ -81,3 +83,61 @@ void mk_register_device(void) {
     mk_ops[MK_OP_TO_DEVICE] = (mk_opdef){NULL, 1, 1, MK_OP_CONTIG | MK_OP_F16_NATIVE | MK_OP_XDEV,
                                          infer_to_device, {k_to_device, k_to_device}};
 }
+
+/* ---- the simulated GPU (tests only) ------------------------------------------------
+ * _core._install_test_device(capacity) installs a "GPU" whose memory is host memory and
+ * whose kernels are the CPU kernels, so that the placement machinery -- to_device moves,
+ * copies, GPU buffers, graph replays across devices, fit's device-resident batches,
+ * out-of-memory errors -- is exercised where there is no GPU (CI).  It proves nothing about
+ * the CUDA kernels; tests/gpu/ runs against it with MINIKERAS_TEST_DEVICE=1. */
+static size_t td_capacity = 0, td_in_use = 0;
+static pthread_mutex_t td_lock = PTHREAD_MUTEX_INITIALIZER;
+static MK_TLS char td_error[128];
+
+static void *td_alloc(size_t n) {
+    size_t r = (n + 63) & ~(size_t)63;
+    pthread_mutex_lock(&td_lock);
+    int over = td_capacity && td_in_use + r > td_capacity;
+    if (!over) td_in_use += r;
+    pthread_mutex_unlock(&td_lock);
+    if (over) {
+        snprintf(td_error, sizeof td_error, "test device: %zu bytes over its capacity", n);
+        return NULL;
+    }
+    void *p = aligned_alloc(64, r ? r : 64);
+    if (!p) {
+        pthread_mutex_lock(&td_lock);
+        td_in_use -= r;
+        pthread_mutex_unlock(&td_lock);
+        snprintf(td_error, sizeof td_error, "test device: out of host memory");
+    }
+    return p;
+}
+static void td_free(void *p, size_t n) {
+    free(p);
+    pthread_mutex_lock(&td_lock);
+    td_in_use -= (n + 63) & ~(size_t)63;
+    pthread_mutex_unlock(&td_lock);
+}
+static int td_copy(void *dst, const void *src, size_t n, int kind) { (void)kind; memmove(dst, src, n); return 0; }
+static int td_sync(void) { return 0; }
+static const char *td_last_error(void) { return td_error; }
+static int td_capture_begin(void) { return -1; }     /* no capture: segments replay as launches */
+static int td_capture_end(void **exec) { *exec = NULL; return -1; }
+static int td_graph_launch(void *exec) { (void)exec; return -1; }
+static void td_graph_destroy(void *exec) { (void)exec; }
+
+static const mk_gpu_api td_api = {MK_API_ABI, td_alloc, td_free, td_copy, td_sync, td_last_error,
+                                  td_capture_begin, td_capture_end, td_graph_launch, td_graph_destroy};
+
+int mk_install_test_device(size_t capacity) {
+    if (mk_gpu && mk_gpu != &td_api) return -1;      /* a real GPU is installed */
+    td_capacity = capacity;
+    for (int i = 0; i < MK_OP_COUNT; i++)
+        if (mk_ops[i].kernel[MK_CPU] && !mk_ops[i].kernel[MK_GPU]) mk_ops[i].kernel[MK_GPU] = mk_ops[i].kernel[MK_CPU];
+    mk_gpu = &td_api;
+    mk_default_device = MK_GPU;
+    return 0;
+}
+
+size_t mk_test_device_in_use(void) { return td_in_use; }

@@ -3,12 +3,23 @@
 `both(op, *arrays, ints=(), floats=(), nout=1)` runs one raw op of the engine on the CPU and
 on the GPU from the same numpy inputs and returns the two results as numpy arrays (tuples for
 several outputs), after checking that the GPU run really produced GPU tensors."""
+import os
+
 import numpy as np
 import pytest
 
 from minikeras import _core, tf
+from minikeras.engine import device as _device
 
 C = _core.ops
+
+# MINIKERAS_TEST_DEVICE=1: run these tests against the simulated GPU (host memory, the CPU
+# kernels): the placement machinery and the tests' own code are checked where there is no GPU
+# (tests/test_device_sim.py does so in CI); GPU-vs-CPU kernel comparisons then prove nothing.
+SIMULATED = os.environ.get("MINIKERAS_TEST_DEVICE") == "1"
+if SIMULATED:
+    _device.use_test_device(int(os.environ.get("MINIKERAS_TEST_DEVICE_BYTES", str(4 << 30))))
+real_cuda = pytest.mark.skipif(SIMULATED, reason="needs the real CUDA backend")
 
 
 def has_gpu():

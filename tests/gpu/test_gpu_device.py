@@ -9,6 +9,8 @@ import minikeras as keras
 from minikeras import _core, layers, tf
 from minikeras.engine import device as dev
 
+from .conftest import SIMULATED, real_cuda
+
 C = _core.ops
 
 
@@ -16,6 +18,12 @@ def cuda():
     return dev.cuda_module()
 
 
+def device_bytes_in_use():
+    _core.synchronize()
+    return _core._test_device_in_use() if SIMULATED else cuda().memory_info()["current"]
+
+
+@real_cuda
 def test_gpu_is_listed_with_details():
     gpus = tf.config.list_physical_devices("GPU")
     assert gpus and gpus[0].name == "/physical_device:GPU:0"
@@ -73,6 +81,7 @@ def test_large_copy_64_mb():
     np.testing.assert_array_equal(g.numpy(), x)
 
 
+@real_cuda
 def test_allocator_reuses_blocks_and_returns_to_baseline():
     _core.synchronize()
     base = cuda().memory_info()
@@ -90,8 +99,19 @@ def test_allocator_reuses_blocks_and_returns_to_baseline():
     assert after["current"] == base["current"]
 
 
+def test_memory_returns_to_baseline():
+    base = device_bytes_in_use()
+    for n in (1, 1000, 123457, 1 << 20, 3 << 20, 40 << 20):
+        ts = [tf.zeros([n]) + 1.0 for _ in range(4)]
+        assert device_bytes_in_use() >= base + 4 * n * 4
+        del ts
+    assert device_bytes_in_use() == base
+
+
 def test_out_of_memory_raises_and_the_allocator_recovers():
-    total = cuda().memory_info()["device_total"]
+    import os
+    total = int(os.environ.get("MINIKERAS_TEST_DEVICE_BYTES", str(4 << 30))) if SIMULATED \
+        else cuda().memory_info()["device_total"]
     n = int(total // 4 * 2)            # two times the GPU's memory in float32
     with pytest.raises(tf.errors.ResourceExhaustedError, match=r"OOM when allocating tensor with shape\[\d+\].*GPU:0.*fill|OOM"):
         with tf.device("/GPU:0"):
@@ -101,7 +121,7 @@ def test_out_of_memory_raises_and_the_allocator_recovers():
             tf.zeros([n // 2]) + 1.0
     y = tf.constant([1.0, 2.0]) + 1.0
     np.testing.assert_array_equal(y.numpy(), [2.0, 3.0])
-    big = tf.zeros([1 << 28]) + 1.0    # 1 GiB still fits after the failures
+    big = tf.zeros([total // 16]) + 1.0    # a quarter of the memory still fits after the failures
     assert float(tf.reduce_sum(big[:10])) == 10.0
 
 
@@ -148,7 +168,9 @@ def test_traced_function_replays_as_a_cuda_graph():
     w0, b0 = w.numpy(), b.numpy()
     got = [float(step(x)) for x in xs]
     segs = step.get_concrete_function(xs[0]).graph.cuda_segments()
-    assert any(state == "captured" for _, _, state in segs), segs
+    assert segs, "no run of GPU nodes was found in the traced step"
+    if not SIMULATED:       # the simulated GPU cannot capture: its runs replay as launches
+        assert any(state == "captured" for _, _, state in segs), segs
     # the same steps eagerly from the same start
     w.assign(w0)
     b.assign(b0)

@@ -164,6 +164,7 @@ def test_matmul_gradient(a_shape, b_shape, ta, tb, dtype, tf32):
         G.assert_close(c, g, rtol=tol, atol=tol)
 
 
+@G.real_cuda   # a timing of the CUDA kernel
 def test_matmul_4096_tf32_throughput(tf32):
     """TF32 4096^3: the issue's target is >= 0.9x PyTorch (about 400+ TFLOPS dense on H100 /
     H200 with TF32 through cuBLASLt); printed, and checked against a loose floor here."""

@@ -88,15 +88,36 @@ def set_gpu_hidden(hidden):
     """tf.config.set_visible_devices without (hidden=True) or with the GPU."""
     global _gpu_hidden
     _gpu_hidden = bool(hidden)
-    _core.set_default_device(CPU if hidden or not _driver_sees_gpu() else GPU)
-    if not hidden and _gpu_count is None and _driver_sees_gpu():
+    if hidden:
+        _core.set_default_device(CPU)
+    elif _gpu_count:                                   # installed (or simulated)
+        _core.set_default_device(GPU)
+    elif _gpu_count is None and _driver_sees_gpu():    # not loaded yet: on first use
+        _core.set_default_device(GPU)
         _core.set_gpu_loader(_loader)
+    else:
+        _core.set_default_device(CPU)
 
 
 def cuda_module():
-    """minikeras._cuda when installed, else None."""
+    """minikeras._cuda when installed, else None (also with the simulated GPU)."""
     _load()
     return _cuda
+
+
+def use_test_device(capacity=0):
+    """Tests only: a simulated GPU:0 whose memory is host memory and whose kernels are the CPU
+    kernels (capacity in bytes, 0 = unlimited), so the placement machinery runs where there
+    is no GPU.  It says nothing about the CUDA kernels.  Irreversible for the process."""
+    global _gpu_count
+    with _state:
+        _core._install_test_device(int(capacity))
+        _gpu_count = 1
+    _core.set_gpu_loader(None)
+
+
+def simulated():
+    return _gpu_count == 1 and _cuda is None and _core.gpu_installed()
 
 
 def set_tf32(enabled):
