@@ -96,18 +96,15 @@ __device__ __forceinline__ int64_t mkg_offset(const mkg_geom &g, int64_t i) {
 /* the typed data pointer of a tensor (device memory for GPU tensors) */
 template <typename T> static inline T *mkg_ptr(const mk_tensor *t) { return (T *)mk_data(t); }
 
-/* Run `body` with T bound to the C type of dtype `dt` (every dtype but float16, which
- * mk_exec computes through float32 unless an op is MK_OP_F16_NATIVE). */
-#define MKG_DISPATCH(dt, T, body)                                              \
-    switch (dt) {                                                              \
-    case MK_F32: { typedef float T; body; break; }                             \
-    case MK_F64: { typedef double T; body; break; }                            \
-    case MK_I32: { typedef int32_t T; body; break; }                           \
-    case MK_I64: { typedef int64_t T; body; break; }                           \
-    case MK_U8: { typedef uint8_t T; body; break; }                            \
-    case MK_BOOL: { typedef bool T; body; break; }                             \
-    case MK_F16: { typedef __half T; body; break; }                            \
-    default: break;                                                            \
+/* Data movement: run the body with T an unsigned type of the element's size (1, 2, 4 or 8
+ * bytes: float16 and bool move like any other element).  The body must return. */
+#define MKG_BY_ITEMSIZE(c, isz, T, ...)                                        \
+    switch (isz) {                                                             \
+    case 1: { typedef uint8_t T; __VA_ARGS__; }                                \
+    case 2: { typedef uint16_t T; __VA_ARGS__; }                               \
+    case 4: { typedef uint32_t T; __VA_ARGS__; }                               \
+    case 8: { typedef uint64_t T; __VA_ARGS__; }                               \
+    default: return mkg_err(c, "unsupported element size %d", (int)(isz));    \
     }
 
 #endif

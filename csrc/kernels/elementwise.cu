@@ -64,15 +64,6 @@ static const char *dt_name(int dt) { return dt >= 0 && dt < MK_NDTYPE ? mk_dtype
     case MK_F64: { typedef double T; __VA_ARGS__; }                                               \
     default: return BAD_DTYPE(c, dt);                                                      \
     }
-/* data movement (where, copy): an unsigned type of the element's size */
-#define DISPATCH_SIZE(c, isz, M, ...)                                                     \
-    switch (isz) {                                                                         \
-    case 1: { typedef uint8_t M; __VA_ARGS__; }                                                   \
-    case 2: { typedef uint16_t M; __VA_ARGS__; }                                                  \
-    case 4: { typedef uint32_t M; __VA_ARGS__; }                                                  \
-    case 8: { typedef uint64_t M; __VA_ARGS__; }                                                  \
-    default: return mkg_err(c, "unsupported element size %d", isz);                       \
-    }
 
 /* ---- geometry ------------------------------------------------------------------------------ */
 
@@ -659,7 +650,7 @@ K_UN_TEST(k_is_finite, FIsFinite)
 /* where(cond, a, b): any dtype (float16 included), moved as bytes of its size */
 static int k_where(mk_call *c) {
     int isz = mk_dtypes[c->out[0]->dtype].itemsize;
-    DISPATCH_SIZE(c, isz, M, return run_where<M>(c))
+    MKG_BY_ITEMSIZE(c, isz, M, return run_where<M>(c))
 }
 
 /* copy (and stop_gradient) into a fresh dense tensor: one cudaMemcpyAsync when the input is
@@ -673,7 +664,7 @@ static int k_copy(mk_call *c) {
     if (g.ndim == 1 && (g.st[0][0] == 1 || n == 1))
         return mkg_check_cuda(c, cudaMemcpyAsync(mk_data(O), mk_data(c->in[0]), (size_t)n * isz,
                                                  cudaMemcpyDeviceToDevice, mkg_stream), "copy");
-    DISPATCH_SIZE(c, isz, M, return run_unary<M, M>(c, FIdent{0}))
+    MKG_BY_ITEMSIZE(c, isz, M, return run_unary<M, M>(c, FIdent{0}))
 }
 
 template <int S>

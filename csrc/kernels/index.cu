@@ -23,16 +23,6 @@ static inline int64_t prod(const int64_t *s, int a, int b) {
 
 static inline int isz_of(const mk_tensor *t) { return mk_dtypes[t->dtype].itemsize; }
 
-/* dispatch on the element size (data movement) */
-#define BY_ISZ(isz, T, ...)                                                    \
-    switch (isz) {                                                             \
-    case 1: { typedef uint8_t T; __VA_ARGS__; }                                \
-    case 2: { typedef uint16_t T; __VA_ARGS__; }                               \
-    case 4: { typedef uint32_t T; __VA_ARGS__; }                               \
-    case 8: { typedef uint64_t T; __VA_ARGS__; }                               \
-    default: return mkg_err(c, "unsupported item size %d", isz);               \
-    }
-
 /* dispatch on an index dtype: int32 / int64 (what infer accepts: check_index) */
 #define BY_IDX(dt, IT, ...)                                                    \
     switch (dt) {                                                              \
@@ -128,7 +118,7 @@ static int k_gather_gpu(mk_call *c) {
     int64_t total = mk_numel(O);
     if (total == 0) return 0;
     int isz = isz_of(P);
-    BY_IDX(I->dtype, IT, BY_ISZ(isz, T, {
+    BY_IDX(I->dtype, IT, MKG_BY_ITEMSIZE(c, isz, T, {
         gather_kernel<T, IT><<<mkg_blocks(total), MKG_THREADS, 0, mkg_stream>>>(
             mkg_ptr<T>(O), mkg_ptr<const T>(P), mkg_ptr<const IT>(I), Ni, Pq, N, inner, total);
         return mkg_check_launch(c);
@@ -215,7 +205,7 @@ static int k_gather_nd_gpu(mk_call *c) {
     int64_t inner = prod(P->shape, g.K, P->ndim), total = mk_numel(O);
     if (total == 0) return 0;
     int isz = isz_of(P);
-    BY_IDX(I->dtype, IT, BY_ISZ(isz, T, {
+    BY_IDX(I->dtype, IT, MKG_BY_ITEMSIZE(c, isz, T, {
         gather_nd_kernel<T, IT><<<mkg_blocks(total), MKG_THREADS, 0, mkg_stream>>>(
             mkg_ptr<T>(O), mkg_ptr<const T>(P), mkg_ptr<const IT>(I), g, inner, total);
         return mkg_check_launch(c);
@@ -273,7 +263,7 @@ static int k_take_along_gpu(mk_call *c) {
     int64_t inner = prod(X->shape, axis + 1, X->ndim), total = mk_numel(O);
     if (total == 0) return 0;
     int isz = isz_of(X);
-    BY_IDX(I->dtype, IT, BY_ISZ(isz, T, {
+    BY_IDX(I->dtype, IT, MKG_BY_ITEMSIZE(c, isz, T, {
         take_along_kernel<T, IT><<<mkg_blocks(total), MKG_THREADS, 0, mkg_stream>>>(
             mkg_ptr<T>(O), mkg_ptr<const T>(X), mkg_ptr<const IT>(I), n, m, inner, total);
         return mkg_check_launch(c);

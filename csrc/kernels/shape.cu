@@ -54,16 +54,6 @@ static int gcopy_launch(mk_call *c, char *dst, const char *src, const gc_geom &g
     return mkg_check_launch(c);
 }
 
-/* dispatch a templated launcher on the element size */
-#define BY_ISZ(isz, T, ...)                                                    \
-    switch (isz) {                                                             \
-    case 1: { typedef uint8_t T; __VA_ARGS__; }                                \
-    case 2: { typedef uint16_t T; __VA_ARGS__; }                               \
-    case 4: { typedef uint32_t T; __VA_ARGS__; }                               \
-    case 8: { typedef uint64_t T; __VA_ARGS__; }                               \
-    default: return mkg_err(c, "unsupported item size %d", isz);               \
-    }
-
 /* Copy an nd-dim block of isz-byte elements: dst[idx . ds] = src[idx . ss].  dst and src
  * must not overlap.  Enqueues nothing for an empty block. */
 static int gcopy(mk_call *c, int isz, int nd, const int64_t *shape, char *dst, const int64_t *ds,
@@ -90,7 +80,7 @@ static int gcopy(mk_call *c, int isz, int nd, const int64_t *shape, char *dst, c
     g.nd = n;
     int64_t total = 1;
     for (int i = 0; i < n; i++) total *= g.shape[i];
-    BY_ISZ(isz, T, return gcopy_launch<T>(c, dst, src, g, total));
+    MKG_BY_ITEMSIZE(c, isz, T, return gcopy_launch<T>(c, dst, src, g, total));
 }
 
 static inline int isz_of(const mk_tensor *t) { return mk_dtypes[t->dtype].itemsize; }
@@ -320,7 +310,7 @@ static int k_pad_gpu(mk_call *c) {
      * CONSTANT can get here with an empty x: every element is the value */
     uint64_t vbits = value_bits(o->dtype, g.mode == 0 ? c->a.f[0] : 0.0);
     int isz = isz_of(o);
-    BY_ISZ(isz, T, return pad_launch<T>(c, o, x, g, vbits));
+    MKG_BY_ITEMSIZE(c, isz, T, return pad_launch<T>(c, o, x, g, vbits));
 }
 
 /* ---- tile: ints = multiples; the 2*nd-axis block copy of shape.c --------------- */
