@@ -288,7 +288,8 @@ def _permutation(n):
     with tf.random.shuffle, so after tf.random.set_seed(s) a program's fit() calls see the same
     batch orders on every run."""
     from ..engine.api import random as _rnd
-    return np.asarray(_rnd.shuffle(np.arange(n, dtype=np.int64)))
+    with tf.device("/CPU:0"):    # the same Philox draws on either device; the CPU's is faster here
+        return np.asarray(_rnd.shuffle(np.arange(n, dtype=np.int64)))
 
 
 class ArrayDataAdapter(DataAdapter):
