@@ -74,8 +74,9 @@ def _map(fn, n, threaded=True):
             from concurrent.futures import ThreadPoolExecutor
             if _EXECUTOR is not None:
                 _EXECUTOR.shutdown(wait=False)
-            _EXECUTOR = ThreadPoolExecutor(max_workers=workers,
-                                           thread_name_prefix="minikeras-image")
+            from .. import _core      # input work stays on the CPU (as tf.data's)
+            _EXECUTOR = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minikeras-image",
+                                           initializer=_core.set_device_scope, initargs=(_core.CPU,))
         ex = _EXECUTOR
     return list(ex.map(fn, range(n)))
 

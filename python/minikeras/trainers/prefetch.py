@@ -14,8 +14,11 @@ def ordered_map(fn, items, workers, max_queue_size=10):
     workers = max(1, int(workers))
     ahead = max(workers, int(max_queue_size or 0), 1)
     items = iter(items)
+    from .. import _core      # a Sequence's batches are input work: on the CPU, as tf.data's
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers,
-                                                 thread_name_prefix="minikeras-prefetch")
+                                                 thread_name_prefix="minikeras-prefetch",
+                                                 initializer=_core.set_device_scope,
+                                                 initargs=(_core.CPU,))
     pending = collections.deque()
     try:
         for item in items:
