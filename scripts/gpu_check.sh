@@ -3,9 +3,10 @@
 # H200, Python 3.12 with numpy/h5py/pillow/pytest/torch, no internet):
 #   1. build minikeras._core and minikeras._cuda in place (sm_90 only unless MINIKERAS_CUDA_ARCHS
 #      says otherwise; system OpenBLAS when the scipy-openblas32 wheel is absent),
-#   2. pytest tests/gpu (every GPU kernel against the CPU kernel, the plumbing, fit on the GPU),
+#   2. pytest tests/gpu, a process per file (every GPU kernel against the CPU kernel, the plumbing,
+#      fit on the GPU); a failing file is rerun with CUDA_LAUNCH_BLOCKING=1 -x to name the kernel,
 #   3. bench/gpu.py (minikeras vs PyTorch in the same process),
-# writing build.log, pytest_gpu.log (+ junit xml), bench_gpu.log / bench_gpu.json into LOGDIR.
+# writing build.log, ops.txt, summary.txt, test_gpu_*.log (+ junit xml), bench_gpu.log / .json into LOGDIR.
 #     scripts/gpu_check.sh LOGDIR
 set -uo pipefail
 LOG=${1:?usage: scripts/gpu_check.sh LOGDIR}
@@ -33,11 +34,23 @@ print('   ops with a GPU kernel: %d of %d' % (len(gpu), len(names)))
 print('   CPU only:', ' '.join(n for i, n in enumerate(names) if not _core.op_info(i)['gpu']))
 " 2>&1 | tee "$LOG/ops.txt"
 
-echo "== pytest tests/gpu"
-PYTHONPATH=python timeout ${GPU_TEST_TIMEOUT:-300} $PY -m pytest tests/gpu -q -p no:cacheprovider -rfE \
-    --junitxml="$LOG/pytest_gpu.xml" > "$LOG/pytest_gpu.log" 2>&1
-rc_test=$?
-tail -25 "$LOG/pytest_gpu.log"
+echo "== pytest tests/gpu, one process per file (an illegal memory access spoils only its file)"
+rc_test=0
+: > "$LOG/summary.txt"
+for f in tests/gpu/test_gpu_*.py; do
+    name=$(basename "$f" .py)
+    PYTHONPATH=python timeout ${GPU_FILE_TIMEOUT:-120} $PY -m pytest "$f" -q -p no:cacheprovider -rfE \
+        --junitxml="$LOG/$name.xml" > "$LOG/$name.log" 2>&1
+    rc=$?
+    echo "$name: rc=$rc $(tail -1 "$LOG/$name.log")" | tee -a "$LOG/summary.txt"
+    if [ $rc -ne 0 ]; then
+        rc_test=1
+        # again with synchronous launches, stopping at the first failure: the failing kernel
+        # is then the one named in the traceback
+        CUDA_LAUNCH_BLOCKING=1 PYTHONPATH=python timeout 60 $PY -m pytest "$f" -q -x -p no:cacheprovider \
+            > "$LOG/$name.blocking.log" 2>&1
+    fi
+done
 
 echo "== bench/gpu.py"
 PYTHONPATH=python timeout ${GPU_BENCH_TIMEOUT:-200} $PY bench/gpu.py --json "$LOG/bench_gpu.json" \
