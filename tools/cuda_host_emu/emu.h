@@ -1,4 +1,5 @@
-/* host emulation of the CUDA kernels: blocks and threads run one after another */
+/* host emulation of the CUDA kernels: the blocks of a launch, and the threads of a block, run
+ * one after another on the calling CPU thread (see README.md for what this can and cannot show) */
 #include "kernels/cuda_common.cuh"
 #include <cstring>
 #include <cstdlib>
@@ -11,10 +12,12 @@
 #undef __forceinline__
 #define __forceinline__ inline
 #undef __shared__
-#define __shared__ static
-extern uint3 threadIdx, blockIdx;
-extern dim3 blockDim, gridDim;
+#define __shared__ static thread_local
+extern thread_local uint3 threadIdx, blockIdx;
+extern thread_local dim3 blockDim, gridDim;
 static inline void __syncthreads() {}
+/* threads of a block run in reverse threadIdx.y / .z order, so that a __syncthreads() reduction
+ * read by threadIdx.y == 0 sees every other row's write */
 template <typename F> struct emu_launcher {
     dim3 g, b; F f;
     template <typename... A> void operator()(A... a) {

@@ -1,0 +1,25 @@
+"""pytest plugin: tests/gpu runs on the simulated GPU of _core (host memory) whose GPU kernels,
+for the families built into CUDA_EMU_LIB (default: libemu.so next to this file), are the host
+emulation of the real .cu kernels; the other ops run their CPU kernels there.
+
+    CUDA_EMU_LIB=DIR/libemu.so PYTHONPATH=python:tools/cuda_host_emu python -m pytest -p cudaemu tests/gpu/...
+"""
+import ctypes
+import os
+
+os.environ["MINIKERAS_TEST_DEVICE"] = "1"       # tests/gpu/conftest.py installs the simulated GPU
+
+from minikeras import _core  # noqa: E402
+
+LIB = os.environ.get("CUDA_EMU_LIB") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "libemu.so")
+lib = ctypes.CDLL(LIB)
+ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
+ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+_api = ctypes.pythonapi.PyCapsule_GetPointer(_core._api, b"minikeras._core._api")
+lib.emu_install.argtypes = [ctypes.c_void_p]
+# before the simulated GPU is installed: it then fills only the GPU kernels still missing
+FAMILIES = lib.emu_install(_api)
+
+
+def pytest_report_header(config):
+    return f"cuda host emulation: {FAMILIES} kernel families from {LIB}"
