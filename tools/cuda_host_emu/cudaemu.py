@@ -7,6 +7,8 @@ emulation of the real .cu kernels; the other ops run their CPU kernels there.
 import ctypes
 import os
 
+import pytest
+
 os.environ["MINIKERAS_TEST_DEVICE"] = "1"       # tests/gpu/conftest.py installs the simulated GPU
 
 from minikeras import _core  # noqa: E402
@@ -23,3 +25,14 @@ FAMILIES = lib.emu_install(_api)
 
 def pytest_report_header(config):
     return f"cuda host emulation: {FAMILIES} kernel families from {LIB}"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:      # timings of the emulation say nothing about the GPU
+        if "bandwidth" in item.name or "throughput" in item.name:
+            item.add_marker(pytest.mark.skip(reason="a timing: not emulated"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    n = ctypes.c_long.in_dll(lib, "emu_launches").value
+    terminalreporter.write_line(f"cuda host emulation: {n} kernel launches emulated")

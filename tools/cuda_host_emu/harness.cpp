@@ -5,6 +5,7 @@
 #include <cstdarg>
 thread_local uint3 threadIdx, blockIdx;
 thread_local dim3 blockDim, gridDim;
+extern "C" { long emu_launches = 0; }
 cudaStream_t mkg_stream = nullptr;
 const mk_core_api *mkg_core = nullptr;
 const mk_dtype_info mk_dtypes[MK_NDTYPE] = {
@@ -30,5 +31,8 @@ extern "C" int emu_install(const void *core) {
 #define MKG_FAMILY(f) if (mkg_register_##f) { mkg_register_##f(mkg_core->ops); n++; }
 #include "kernels/cuda_families.def"
 #undef MKG_FAMILY
+    /* warp-synchronous kernels (__shfl_*) cannot be emulated thread after thread: these ops
+     * keep the simulated GPU's CPU kernel */
+    if (mkg_register_index) mkg_core->ops[MK_OP_IN_TOP_K].kernel[MK_GPU] = nullptr;
     return n;
 }

@@ -10,12 +10,12 @@ LAUNCH = re.compile(r'([\w:]+(?:<[\w, ]+>)?)\s*<<<\s*([^,]+?),\s*([^,]+?),\s*0,\
 
 def transform(src, cudnn_bn=False):
     src = src.replace('#include "cuda_common.cuh"', '#include "emu.h"')
-    src = src.replace('#include <cub/cub.cuh>', '')
+    src = src.replace('#include <cub/cub.cuh>', '#include "cub_stub.h"')
     if not cudnn_bn:        # norm: the direct batch-norm kernels instead of the cuDNN stubs
         src = src.replace('const bool kUseCudnn = true;', 'const bool kUseCudnn = false;')
     src = src.replace('#define ITILE 16', '#define ITILE 1')     # integer matmul: 1x1 tiles
     if 'CAT_THREADS' in src:   # categorical: one thread per row, with one-thread cub collectives
-        src = src.replace('#define CAT_THREADS 256', '#define CAT_THREADS 1\n#include "cub_stub.h"')
+        src = src.replace('#define CAT_THREADS 256', '#define CAT_THREADS 1')
     src = LAUNCH.sub(r'EMU_LAUNCH((\1), \2, \3)(', src)
     if '<<<' in src:
         i = src.index('<<<')
