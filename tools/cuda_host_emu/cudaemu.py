@@ -9,9 +9,14 @@ import os
 
 import pytest
 
-os.environ["MINIKERAS_TEST_DEVICE"] = "1"       # tests/gpu/conftest.py installs the simulated GPU
+os.environ["MINIKERAS_TEST_DEVICE"] = "1"       # for tests/gpu/conftest.py
 
 from minikeras import _core  # noqa: E402
+from minikeras.engine import device as _device  # noqa: E402
+
+# the simulated GPU first (it refuses when a real GPU backend is installed: the emulated kernels
+# must never see device pointers); it gives every op the CPU kernel, which emu_install replaces
+_device.use_test_device(int(os.environ.get("MINIKERAS_TEST_DEVICE_BYTES", str(4 << 30))))
 
 LIB = os.environ.get("CUDA_EMU_LIB") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "libemu.so")
 lib = ctypes.CDLL(LIB)
@@ -19,7 +24,6 @@ ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
 ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
 _api = ctypes.pythonapi.PyCapsule_GetPointer(_core._api, b"minikeras._core._api")
 lib.emu_install.argtypes = [ctypes.c_void_p]
-# before the simulated GPU is installed: it then fills only the GPU kernels still missing
 FAMILIES = lib.emu_install(_api)
 
 

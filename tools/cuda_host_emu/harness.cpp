@@ -32,7 +32,8 @@ extern "C" int emu_install(const void *core) {
 #include "kernels/cuda_families.def"
 #undef MKG_FAMILY
     /* warp-synchronous kernels (__shfl_*) cannot be emulated thread after thread: these ops
-     * keep the simulated GPU's CPU kernel */
-    if (mkg_register_index) mkg_core->ops[MK_OP_IN_TOP_K].kernel[MK_GPU] = nullptr;
+     * keep the simulated GPU's kernel, the CPU one */
+    mk_opdef *ops = mkg_core->ops;
+    if (mkg_register_index) ops[MK_OP_IN_TOP_K].kernel[MK_GPU] = ops[MK_OP_IN_TOP_K].kernel[MK_CPU];
     return n;
 }
