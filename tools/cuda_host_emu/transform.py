@@ -9,7 +9,9 @@ LAUNCH = re.compile(r'([\w:]+(?:<[\w, ]+>)?)\s*<<<\s*([^,]+?),\s*([^,]+?),\s*0,\
 
 
 def transform(src, cudnn_bn=False):
-    src = src.replace('#include "cuda_common.cuh"', '#include "emu.h"')
+    # warp shuffles / block collectives: the threads of a block become fibers (emu.h)
+    fibers = '__shfl' in src or 'BlockScan<A, 256>' in src
+    src = src.replace('#include "cuda_common.cuh"', ('#define EMU_FIBERS\n' if fibers else '') + '#include "emu.h"')
     src = src.replace('#include <cub/cub.cuh>', '#include "cub_stub.h"')
     if not cudnn_bn:        # norm: the direct batch-norm kernels instead of the cuDNN stubs
         src = src.replace('const bool kUseCudnn = true;', 'const bool kUseCudnn = false;')
