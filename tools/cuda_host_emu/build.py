@@ -2,7 +2,7 @@
 
     python tools/cuda_host_emu/build.py --out DIR [--cudnn-bn] family ...
 
-family: conv pool norm matmul optim random elementwise shape index softmax (or `all`).  Needs g++ and the
+family: conv pool norm matmul optim random elementwise shape index softmax reduce (or `all`).  Needs g++ and the
 CUDA headers (CUDA_HOME/include, else /usr/local/cuda/include); no GPU, no nvcc."""
 import argparse
 import os
@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from transform import transform  # noqa: E402
 
-FAMILIES = ["conv", "pool", "norm", "matmul", "optim", "random", "elementwise", "shape", "index", "softmax"]
+FAMILIES = ["conv", "pool", "norm", "matmul", "optim", "random", "elementwise", "shape", "index", "softmax", "reduce"]
 STUBS = ["harness.cpp", "cudnn_stub.cpp", "lt_stub.cpp"]
 
 

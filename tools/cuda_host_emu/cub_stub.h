@@ -1,22 +1,58 @@
-/* cub for the host emulation: block collectives for a one-thread "block" (random.cu's
- * categorical is emulated with CAT_THREADS = 1), and the device-wide algorithms index.cu uses,
+/* cub for the host emulation: the block collectives random.cu (categorical, CAT_THREADS = 1) and
+ * reduce.cu (cumsum, fiber mode) use, and the device-wide algorithms index.cu uses,
  * written from cub's documented semantics (a null temp pointer only asks for the temp size;
  * radix sorts are stable and compare the key bits [begin_bit, end_bit) as unsigned) */
 #pragma once
 #include <algorithm>
 #include <vector>
 namespace cub {
+static inline int emu_linear_tid() { return (int)(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)); }
+/* block collectives through shared memory and __syncthreads(): with N = 1 (sequential mode) or
+ * in fiber mode (emu.h), where the barriers are real */
 template <typename T, int N> struct BlockReduce {
-    static_assert(N == 1, "the host emulation runs block collectives with one thread");
-    struct TempStorage {};
-    BlockReduce(TempStorage &) {}
-    template <typename Op> T Reduce(T x, Op) { return x; }
+    struct TempStorage { T part[N]; };
+    TempStorage &s;
+    BlockReduce(TempStorage &t) : s(t) {}
+    template <typename Op> T Reduce(T x, Op op) {       /* the result is valid in thread 0 */
+        int me = emu_linear_tid();
+        s.part[me] = x;
+        __syncthreads();
+        T r = s.part[0];
+        if (me == 0) for (int k = 1; k < N; k++) r = op(r, s.part[k]);
+        __syncthreads();
+        return me == 0 ? r : x;
+    }
 };
 template <typename T, int N> struct BlockScan {
-    static_assert(N == 1, "the host emulation runs block collectives with one thread");
-    struct TempStorage {};
-    BlockScan(TempStorage &) {}
-    void InclusiveSum(T x, T &incl, T &agg) { incl = x; agg = x; }
+    struct TempStorage { T part[N]; T pre; };
+    TempStorage &s;
+    BlockScan(TempStorage &t) : s(t) {}
+    /* the block's per-thread totals: the sum of the threads before this one, and of all */
+    void scan_totals(T mine, T &before, T &all) {
+        int me = emu_linear_tid();
+        s.part[me] = mine;
+        __syncthreads();
+        before = T(0); all = T(0);
+        for (int k = 0; k < N; k++) { if (k < me) before += s.part[k]; all += s.part[k]; }
+        __syncthreads();
+    }
+    void InclusiveSum(T x, T &incl, T &agg) { T b; scan_totals(x, b, agg); incl = b + x; }
+    /* IT consecutive items per thread; cb(block total) is called by the first warp, lane 0's
+     * result is the prefix of the whole block (cub's BlockPrefixCallbackOp) */
+    template <int IT, typename CB> void scan_items(const T (&in)[IT], T (&out)[IT], CB &cb, bool excl) {
+        T loc = T(0), pre[IT];            /* pre[q]: this thread's items before q (+ q if inclusive) */
+        for (int q = 0; q < IT; q++) { if (excl) pre[q] = loc; loc = loc + in[q]; if (!excl) pre[q] = loc; }
+        T before, all;
+        scan_totals(loc, before, all);
+        int me = emu_linear_tid();
+        if (me < 32) { T p = cb(all); if (me == 0) s.pre = p; }
+        __syncthreads();
+        T base = s.pre + before;
+        for (int q = 0; q < IT; q++) out[q] = base + pre[q];
+        __syncthreads();
+    }
+    template <int IT, typename CB> void InclusiveSum(const T (&in)[IT], T (&out)[IT], CB &cb) { scan_items(in, out, cb, false); }
+    template <int IT, typename CB> void ExclusiveSum(const T (&in)[IT], T (&out)[IT], CB &cb) { scan_items(in, out, cb, true); }
 };
 struct DeviceScan {
     template <typename T, typename N>
