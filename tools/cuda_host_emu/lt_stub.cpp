@@ -89,6 +89,5 @@ cublasHandle_t mkg_cublas(void) { return (cublasHandle_t)0x1; }
 cublasLtHandle_t mkg_cublaslt(void) { return (cublasLtHandle_t)0x1; }
 static char g_ws[64];
 void *mkg_cublaslt_workspace(size_t *n) { *n = sizeof g_ws; return g_ws; }
-int mkg_tf32_enabled(void) { return 1; }
 int mkg_check_cublas(mk_call *c, cublasStatus_t s, const char *w) { return s ? mkg_err(c, "%s: status %d", w, (int)s) : 0; }
 extern "C" int emu_lt_counts(int *lt, int *gemm, int fail) { *lt = g_lt_calls; *gemm = g_gemm_calls; g_fail_heuristic = fail; return 0; }
