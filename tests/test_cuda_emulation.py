@@ -16,7 +16,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMU = os.path.join(ROOT, "tools", "cuda_host_emu")
-FAMILIES = ["conv", "pool", "norm", "matmul", "optim", "random", "elementwise", "shape", "index"]
+FAMILIES = ["conv", "pool", "norm", "matmul", "optim", "random", "elementwise", "shape", "index", "image"]
 
 
 def _build_module():

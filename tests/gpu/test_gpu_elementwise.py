@@ -13,7 +13,7 @@ import pytest
 
 from minikeras import _core, tf
 
-from .conftest import assert_close, both, has_gpu_kernel, run_on
+from .conftest import assert_close, both, has_gpu_kernel, real_cuda, run_on
 
 C = _core.ops
 
@@ -508,6 +508,7 @@ def _sync():
     return readback
 
 
+@real_cuda   # a timing of the CUDA kernel
 def test_add_bandwidth_report():
     """64M float32 add: prints GB/s next to a device-to-device copy of the same bytes (the
     practical peak).  Target: add >= 80% of the card's bandwidth (H100 SXM ~3.35 TB/s,

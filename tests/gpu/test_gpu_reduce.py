@@ -304,6 +304,8 @@ def test_cumsum(dtype, shape, axes):
     rtol, atol = TOL[dtype] if dtype in TOL else (0, 0)
     if dtype == "float32" and np.prod(shape) > 100_000:
         rtol, atol = 1e-5, 1e-4
+    if dtype == "float64" and np.prod(shape) > 100_000:   # a scan adds in another order than the CPU
+        rtol, atol = 1e-10, 1e-9
     for ax in axes:
         for excl, rev in itertools.product((0, 1), (0, 1)):
             cpu, gpu = both("cumsum", x, ints=(ax, excl, rev))

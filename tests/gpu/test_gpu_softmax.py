@@ -76,6 +76,8 @@ def test_softmax_grad(op, dtype, shape, axes):
         y = np.asarray(C[fwd](rand(shape, dtype, rng), ints=(ax,)))   # a real forward output
         cpu, gpu = both(op, dy, y, ints=(ax,))
         rtol, atol = tol(dtype, dy.size)
+        if dtype == "float32" and shape[ax] > 1000:   # float32 sums over a long axis, in another order
+            atol = max(atol, 1e-5)
         assert_close(cpu, gpu, rtol, atol * 10, what=f"{op} {dtype} {shape} axis {ax}")
 
 

@@ -16,7 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from transform import transform  # noqa: E402
 
-FAMILIES = ["conv", "pool", "norm", "matmul", "optim", "random", "elementwise", "shape", "index", "softmax", "reduce"]
+FAMILIES = ["conv", "pool", "norm", "matmul", "optim", "random", "elementwise", "shape", "index", "softmax", "reduce",
+            "image"]
 STUBS = ["harness.cpp", "cudnn_stub.cpp", "lt_stub.cpp"]
 
 

@@ -56,6 +56,8 @@ static inline int atomicAdd(int *p, int v) { int o = *p; *p = (int)((unsigned)o 
 static inline unsigned atomicAdd(unsigned *p, unsigned v) { unsigned o = *p; *p = o + v; return o; }
 static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) { unsigned long long o = *p; *p = o + v; return o; }
 static inline unsigned atomicCAS(unsigned *p, unsigned cmp, unsigned v) { unsigned o = *p; if (o == cmp) *p = v; return o; }
+static inline int atomicMin(int *p, int v) { int o = *p; if (v < o) *p = v; return o; }
+static inline int atomicMax(int *p, int v) { int o = *p; if (v > o) *p = v; return o; }
 /* threads of a block run in reverse threadIdx.y / .z order, so that a __syncthreads() reduction
  * read by threadIdx.y == 0 sees every other row's write */
 template <typename F> struct emu_launcher {
