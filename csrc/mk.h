@@ -30,6 +30,13 @@ typedef struct {
 
 extern const mk_dtype_info mk_dtypes[MK_NDTYPE];   /* built from dtypes.def */
 
+/* functions shared by a CPU kernel family and its CUDA twin (philox.h, image_math.h) */
+#ifdef __CUDACC__
+#define MK_HD __host__ __device__ __forceinline__
+#else
+#define MK_HD inline
+#endif
+
 #ifdef __cplusplus
 #define MK_TLS thread_local
 #else

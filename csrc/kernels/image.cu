@@ -19,18 +19,11 @@
  * that depends on rounding (floor / lrint / roundf) could differ only at exact ties. */
 #include "cuda_common.cuh"
 #include <math.h>
+#include "image_math.h"
 
 namespace {
 
-enum {
-    RS_BILINEAR = 0, RS_NEAREST = 1, RS_BICUBIC = 2, RS_AREA = 3,
-    RS_LANCZOS3 = 4, RS_LANCZOS5 = 5, RS_GAUSSIAN = 6, RS_MITCHELLCUBIC = 7,
-    RS_TRIANGLE = 8, RS_KEYSCUBIC = 9, RS_BOX = 10, RS_LANCZOS1 = 11,
-};
 
-__host__ __device__ inline int64_t clampi(int64_t v, int64_t lo, int64_t hi) {
-    return v < lo ? lo : v > hi ? hi : v;
-}
 
 /* ---- weight tables (image.c's build_table, per output index) ----------------------- */
 struct axis_p {
@@ -42,53 +35,8 @@ struct axis_p {
     float inv_scale, inv_translate, ks, radius, one_over_ks;   /* scale_and_translate */
 };
 
-__host__ __device__ inline float k_eval(int m, float x) {
-    x = fabsf(x);
-    switch (m) {
-    case RS_LANCZOS1: case RS_LANCZOS3: case RS_LANCZOS5: {
-        float r = m == RS_LANCZOS1 ? 1.f : m == RS_LANCZOS3 ? 3.f : 5.f;
-        const float kPI = 3.14159265359f;
-        if (x > r) return 0.f;
-        if (x <= 1e-3f) return 1.f;
-        return r * sinf(kPI * x) * sinf(kPI * x / r) / (kPI * kPI * x * x);
-    }
-    case RS_GAUSSIAN: {
-        const float radius = 1.5f, sigma = 1.5f / 3.0f;
-        if (x >= radius) return 0.f;
-        return (float)exp(-x * x / (2.0 * sigma * sigma));
-    }
-    case RS_BOX: return x < 0.5f ? 1.f : x == 0.5f ? 0.5f : 0.f;
-    case RS_TRIANGLE: return x < 1.f ? 1.f - x : 0.f;
-    case RS_KEYSCUBIC:
-        if (x >= 2.f) return 0.f;
-        if (x >= 1.f) return ((-0.5f * x + 2.5f) * x - 4.0f) * x + 2.0f;
-        return ((1.5f * x - 2.5f) * x) * x + 1.0f;
-    case RS_MITCHELLCUBIC:
-        if (x >= 2.f) return 0.f;
-        if (x >= 1.f) return (((-7.0f / 18.0f) * x + 2.0f) * x - 10.0f / 3.0f) * x + 16.0f / 9.0f;
-        return (((7.0f / 6.0f) * x - 2.0f) * x) * x + 8.0f / 9.0f;
-    }
-    return 0.f;
-}
 
-inline float k_radius(int m) {
-    switch (m) {
-    case RS_LANCZOS3: return 3.f;
-    case RS_LANCZOS5: return 5.f;
-    case RS_GAUSSIAN: return 1.5f;
-    case RS_KEYSCUBIC: case RS_MITCHELLCUBIC: return 2.f;
-    default: return 1.f;
-    }
-}
 
-/* Keys cubic coefficient of TF's 1024-entry table (a = -0.5) */
-__host__ __device__ inline float cubic_tab(int64_t i, int second) {
-    const double a = -0.5;
-    float x = (float)(i * 1.0 / 1024);
-    if (!second) return (float)(((a + 2) * x - (a + 3)) * x * x + 1);
-    x += 1.0f;
-    return (float)(((a * x - 5 * a) * x + 8 * a) * x - 4 * a);
-}
 
 /* the host half of build_table: the scalars and the table width, from the sizes only */
 axis_p make_axis(int m, int64_t in, int64_t out, int aa) {
@@ -444,48 +392,6 @@ int k_resize_grad_gpu(mk_call *c) {
 }
 
 /* ---- projective transform (ImageProjectiveTransformV3) ------------------------------- */
-__host__ __device__ inline float map_coord(float x, int64_t len, int mode) {
-    switch (mode) {
-    case 0: { /* reflect: [abcd] -> [dcba|abcd|dcba] */
-        if (x < 0) {
-            if (len <= 1) x = 0;
-            else {
-                int64_t sz2 = 2 * len;
-                if (x < sz2) x = (float)(sz2 * (int64_t)(-x / sz2)) + x;
-                x = (x < -len) ? x + sz2 : -x - 1;
-            }
-        } else if (x > len - 1) {
-            if (len <= 1) x = 0;
-            else {
-                int64_t sz2 = 2 * len;
-                x -= (float)(sz2 * (int64_t)(x / sz2));
-                if (x >= len) x = sz2 - x - 1;
-            }
-        }
-        break;
-    }
-    case 1: { /* wrap: [abcd] -> [abcd|abcd|abcd] */
-        if (x < 0) {
-            if (len <= 1) x = 0;
-            else {
-                int64_t sz = len - 1;
-                x += (float)(len * ((int64_t)(-x / sz) + 1));
-            }
-        } else if (x > len - 1) {
-            if (len <= 1) x = 0;
-            else {
-                int64_t sz = len - 1;
-                x -= (float)(len * (int64_t)(x / sz));
-            }
-        }
-        break;
-    }
-    case 2: return x; /* constant */
-    default: break;   /* nearest: clamp */
-    }
-    float hi = (float)(len - 1);
-    return x < 0.f ? 0.f : x > hi ? hi : x;
-}
 
 /* float -> T as the CPU build converts (x86: through a 32-bit integer for uint8); values out
  * of the type's range (or NaN) are undefined in C: the GPU's conversions saturate */

@@ -5,14 +5,10 @@
  * glibc's in the last ulp (see random.cu). */
 #ifndef MK_PHILOX_H
 #define MK_PHILOX_H
+#include "../mk.h"
 #include <stdint.h>
 #include <math.h>
 
-#ifdef __CUDACC__
-#define MK_HD __host__ __device__ __forceinline__
-#else
-#define MK_HD inline
-#endif
 
 typedef struct { uint32_t v[4]; } block4;
 
