@@ -39,10 +39,19 @@ def has_gpu_kernel(op):
     return _core.op_info(_core.op_names().index(op)).get("gpu", False)
 
 
+def tensors(args):
+    """numpy arrays -> tensors made under the current tf.device scope, each keeping its dtype
+    (a raw op given numpy arrays would convert them all to the first argument's dtype)"""
+    return [tf.constant(np.asarray(a)) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
+
+
 def run_on(device, op, *args, ints=(), floats=(), nout=1):
-    fn = C[op] if isinstance(op, str) else op
+    """op (a name, or fn(*args, ints=, floats=, nout=)) under tf.device(device), results as numpy"""
     with tf.device(device):
-        out = fn(*args, ints=ints, floats=floats, nout=nout)
+        if isinstance(op, str):
+            out = C[op](*tensors(args), ints=ints, floats=floats, nout=nout)
+        else:
+            out = op(*args, ints=ints, floats=floats, nout=nout)
     outs = out if isinstance(out, tuple) else (out,)
     if device.upper().endswith("GPU:0"):
         for o in outs:
@@ -51,11 +60,24 @@ def run_on(device, op, *args, ints=(), floats=(), nout=1):
     return res if isinstance(out, tuple) else res[0]
 
 
+def on_both(fn, *args, ints=(), floats=(), nout=1):
+    """(cpu_result, gpu_result) of fn(*args) run under each device scope"""
+    return (run_on("/CPU:0", fn, *args, ints=ints, floats=floats, nout=nout),
+            run_on("/GPU:0", fn, *args, ints=ints, floats=floats, nout=nout))
+
+
 def both(op, *args, ints=(), floats=(), nout=1):
     """(cpu_result, gpu_result) of one op on the same inputs."""
     assert has_gpu_kernel(op), f"{op} has no GPU kernel"
-    return (run_on("/CPU:0", op, *args, ints=ints, floats=floats, nout=nout),
-            run_on("/GPU:0", op, *args, ints=ints, floats=floats, nout=nout))
+    return on_both(op, *args, ints=ints, floats=floats, nout=nout)
+
+
+def transposed(op, perm):
+    """op applied to a transpose view of its first input (a strided input)"""
+    def fn(*args, ints=(), floats=(), nout=1):
+        x, *rest = tensors(args)
+        return C[op](C["transpose"](x, ints=perm), *rest, ints=ints, floats=floats, nout=nout)
+    return fn
 
 
 def assert_close(cpu, gpu, rtol=1e-5, atol=1e-6, what=""):

@@ -13,6 +13,8 @@ import pytest
 
 from minikeras import _core, tf
 
+from tests.test_elementwise import gen   # the CPU tests' input domains
+
 from .conftest import assert_close, both, has_gpu_kernel, real_cuda, run_on
 
 C = _core.ops
@@ -100,47 +102,6 @@ TOL = {
 
 def tol(name, dtype):
     return TOL.get((OPS[name][4], dtype), dict(rtol=0, atol=0))
-
-
-def gen(rng, domain, dtype, shape):
-    dt = np.dtype(dtype)
-    if dtype == "bool" or domain == "bool":
-        return rng.random(shape) > 0.5
-    if dt.kind in "iu":
-        u = dt.kind == "u"
-        if domain == "nonzero":
-            v = rng.integers(1, 7, shape) * (1 if u else rng.choice([-1, 1], shape))
-        elif domain == "pos":
-            v = rng.integers(1, 7, shape)
-        elif domain == "base":
-            v = rng.integers(0 if u else -3, 6 if u else 4, shape)
-        elif domain == "exp":
-            v = rng.integers(0, 4, shape)
-        else:
-            v = rng.integers(0 if u else -6, 12 if u else 7, shape)
-        return np.asarray(v).astype(dt)
-    if domain in ("grid", "special"):
-        v = rng.integers(-8, 9, shape) * 0.5
-        if domain == "special" and v.size:
-            flat = v.reshape(-1)
-            flat[::3] = np.nan
-            flat[1::4] = np.inf
-            flat[2::5] = -np.inf
-    elif domain in ("pos", "base"):
-        v = rng.uniform(0.5, 3, shape)
-    elif domain == "nonzero":
-        v = rng.uniform(0.5, 3, shape) * rng.choice([-1, 1], shape)
-    elif domain == "unit":
-        v = rng.uniform(-0.95, 0.95, shape)
-    elif domain == "prob":
-        v = rng.uniform(0.05, 0.95, shape)
-    elif domain == "wide":
-        v = rng.uniform(-8, 8, shape)
-    elif domain == "exp":
-        v = rng.uniform(-2, 2, shape)
-    else:
-        v = rng.uniform(-3, 3, shape)
-    return np.asarray(v).astype(dt)
 
 
 BIG = (1 << 21) + 3   # > 2M elements (more than one element per thread on the general path),

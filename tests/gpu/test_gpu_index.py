@@ -10,7 +10,7 @@ import pytest
 from minikeras import _core, tf
 from minikeras.engine import dtypes as _dt
 
-from .conftest import real_cuda, assert_close, has_gpu_kernel, run_on
+from .conftest import assert_close, both, on_both, real_cuda, run_on, tensors, transposed
 
 C = _core.ops
 rng = np.random.default_rng(11)
@@ -40,33 +40,6 @@ def sums(cpu, gpu, what=""):
 
 def dtid(dtype):
     return _dt.as_dtype(dtype)._id
-
-
-def transposed(op, perm):
-    def fn(*args, ints=(), floats=(), nout=1):
-        x, *rest = tensors(args)
-        return C[op](C["transpose"](x, ints=perm), *rest, ints=ints, floats=floats, nout=nout)
-    return fn
-
-
-def on_both(fn, *args, ints=(), floats=(), nout=1):
-    return (run_on("/CPU:0", fn, *args, ints=ints, floats=floats, nout=nout),
-            run_on("/GPU:0", fn, *args, ints=ints, floats=floats, nout=nout))
-
-
-def tensors(args):
-    """numpy arrays -> tensors made under the current tf.device scope, each keeping its dtype
-    (a raw op would convert every numpy argument to the first argument's dtype)"""
-    return [tf.constant(np.asarray(a)) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
-
-
-def both(op, *args, ints=(), floats=(), nout=1):
-    """(cpu_result, gpu_result) of one raw op on the same numpy inputs"""
-    assert has_gpu_kernel(op), f"{op} has no GPU kernel"
-
-    def fn(*a, ints=(), floats=(), nout=1):
-        return C[op](*tensors(a), ints=ints, floats=floats, nout=nout)
-    return on_both(fn, *args, ints=ints, floats=floats, nout=nout)
 
 
 def gpu_only(op, *args, ints=(), floats=(), nout=1):
