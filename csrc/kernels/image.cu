@@ -23,8 +23,6 @@
 
 namespace {
 
-
-
 /* ---- weight tables (image.c's build_table, per output index) ----------------------- */
 struct axis_p {
     int m, aa;
@@ -34,9 +32,6 @@ struct axis_p {
     float inv;            /* area: 1/scale */
     float inv_scale, inv_translate, ks, radius, one_over_ks;   /* scale_and_translate */
 };
-
-
-
 
 /* the host half of build_table: the scalars and the table width, from the sizes only */
 axis_p make_axis(int m, int64_t in, int64_t out, int aa) {
@@ -569,48 +564,6 @@ __global__ void adjust_hsv_kernel(const T *__restrict__ x, const T *__restrict__
                                   const T *__restrict__ fs, T *__restrict__ o, int64_t n) {
     const T d = *dh, f = *fs;
     MKG_GRID_STRIDE(i, n) adjust_px<T>(x + 3 * i, o + 3 * i, d, f);
-}
-
-__host__ __device__ inline void grad_rgb_to_hsv(const double *x, const double *dy, double *dx) {
-    double r = x[0], g = x[1], b = x[2];
-    double mx = r > g ? r : g; mx = mx > b ? mx : b;
-    double mn = r < g ? r : g; mn = mn < b ? mn : b;
-    double range = mx - mn;
-    int imax = r == mx ? 0 : g == mx ? 1 : 2;
-    int imin = r == mn ? 0 : g == mn ? 1 : 2;
-    if (range > 0 && imin == imax) imin = (imax + 1) % 3;
-    double e_max[3] = {0, 0, 0}, drange[3] = {0, 0, 0}, dnum[3] = {0, 0, 0}, num = 0;
-    e_max[imax] = 1;
-    if (range > 0) { drange[imax] += 1; drange[imin] -= 1; }
-    if (imax == 0) { num = g - b; dnum[1] = 1; dnum[2] = -1; }
-    else if (imax == 1) { num = b - r; dnum[0] = -1; dnum[2] = 1; }
-    else { num = r - g; dnum[0] = 1; dnum[1] = -1; }
-    for (int k = 0; k < 3; k++) {
-        double dh = range > 0 ? dnum[k] / (6 * range) - num * drange[k] / (6 * range * range) : 0;
-        double ds = mx > 0 ? drange[k] / mx - range * e_max[k] / (mx * mx) : 0;
-        dx[k] = dy[0] * dh + dy[1] * ds + dy[2] * e_max[k];
-    }
-}
-
-__host__ __device__ inline void grad_hsv_to_rgb(const double *x, const double *dy, double *dx) {
-    double h = x[0], s = x[1], v = x[2], t = h * 6;
-    double f[3], df[3];
-    double a = fabs(t - 3) - 1;                          /* r: clamp(|t-3|-1) */
-    f[0] = a < 0 ? 0 : a > 1 ? 1 : a;
-    df[0] = (a > 0 && a < 1) ? 6 * (t > 3 ? 1 : -1) : 0;
-    a = 2 - fabs(t - 2);                                 /* g: clamp(2-|t-2|) */
-    f[1] = a < 0 ? 0 : a > 1 ? 1 : a;
-    df[1] = (a > 0 && a < 1) ? -6 * (t > 2 ? 1 : -1) : 0;
-    a = 2 - fabs(t - 4);                                 /* b: clamp(2-|t-4|) */
-    f[2] = a < 0 ? 0 : a > 1 ? 1 : a;
-    df[2] = (a > 0 && a < 1) ? -6 * (t > 4 ? 1 : -1) : 0;
-    double gh = 0, gs = 0, gv = 0;
-    for (int k = 0; k < 3; k++) {                        /* out_k = (1 - s + s f_k) v */
-        gh += dy[k] * s * v * df[k];
-        gs += dy[k] * (f[k] - 1) * v;
-        gv += dy[k] * (1 - s + s * f[k]);
-    }
-    dx[0] = gh; dx[1] = gs; dx[2] = gv;
 }
 
 /* hsv_grad attrs: i[0] = 0 (gradient of rgb_to_hsv) or 1 (of hsv_to_rgb); computed in double

@@ -1,7 +1,7 @@
 /* The image family's scalar math, shared by the CPU kernels (image.c) and their CUDA twins
  * (image.cu) so both devices resample with the same code: the resize methods, their kernels
- * and TF's fill-mode coordinate mapping.  MK_HD (mk.h) makes each function __host__
- * __device__ under nvcc. */
+ * and TF's fill-mode coordinate mapping, the HSV gradients.  MK_HD (mk.h) makes each function
+ * __host__ __device__ under nvcc. */
 #ifndef MK_IMAGE_MATH_H
 #define MK_IMAGE_MATH_H
 #include <math.h>
@@ -109,6 +109,49 @@ static MK_HD float map_coord(float x, int64_t len, int mode) {
     }
     float hi = (float)(len - 1);
     return x < 0.f ? 0.f : x > hi ? hi : x;
+}
+
+/* ---- gradients of rgb_to_hsv / hsv_to_rgb for one pixel, in double ---- */
+static MK_HD void grad_rgb_to_hsv(const double *x, const double *dy, double *dx) {
+    double r = x[0], g = x[1], b = x[2];
+    double mx = r > g ? r : g; mx = mx > b ? mx : b;
+    double mn = r < g ? r : g; mn = mn < b ? mn : b;
+    double range = mx - mn;
+    int imax = r == mx ? 0 : g == mx ? 1 : 2;
+    int imin = r == mn ? 0 : g == mn ? 1 : 2;
+    if (range > 0 && imin == imax) imin = (imax + 1) % 3;
+    double e_max[3] = {0, 0, 0}, drange[3] = {0, 0, 0}, dnum[3] = {0, 0, 0}, num = 0;
+    e_max[imax] = 1;
+    if (range > 0) { drange[imax] += 1; drange[imin] -= 1; }
+    if (imax == 0) { num = g - b; dnum[1] = 1; dnum[2] = -1; }
+    else if (imax == 1) { num = b - r; dnum[0] = -1; dnum[2] = 1; }
+    else { num = r - g; dnum[0] = 1; dnum[1] = -1; }
+    for (int k = 0; k < 3; k++) {
+        double dh = range > 0 ? dnum[k] / (6 * range) - num * drange[k] / (6 * range * range) : 0;
+        double ds = mx > 0 ? drange[k] / mx - range * e_max[k] / (mx * mx) : 0;
+        dx[k] = dy[0] * dh + dy[1] * ds + dy[2] * e_max[k];
+    }
+}
+
+static MK_HD void grad_hsv_to_rgb(const double *x, const double *dy, double *dx) {
+    double h = x[0], s = x[1], v = x[2], t = h * 6;
+    double f[3], df[3];
+    double a = fabs(t - 3) - 1;                          /* r: clamp(|t-3|-1) */
+    f[0] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[0] = (a > 0 && a < 1) ? 6 * (t > 3 ? 1 : -1) : 0;
+    a = 2 - fabs(t - 2);                                 /* g: clamp(2-|t-2|) */
+    f[1] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[1] = (a > 0 && a < 1) ? -6 * (t > 2 ? 1 : -1) : 0;
+    a = 2 - fabs(t - 4);                                 /* b: clamp(2-|t-4|) */
+    f[2] = a < 0 ? 0 : a > 1 ? 1 : a;
+    df[2] = (a > 0 && a < 1) ? -6 * (t > 4 ? 1 : -1) : 0;
+    double gh = 0, gs = 0, gv = 0;
+    for (int k = 0; k < 3; k++) {                        /* out_k = (1 - s + s f_k) v */
+        gh += dy[k] * s * v * df[k];
+        gs += dy[k] * (f[k] - 1) * v;
+        gv += dy[k] * (1 - s + s * f[k]);
+    }
+    dx[0] = gh; dx[1] = gs; dx[2] = gv;
 }
 
 #endif
